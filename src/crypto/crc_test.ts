@@ -1,0 +1,20 @@
+import { assert, assertEquals } from "../../tests/util/assert.ts";
+import { toHex } from "../lib/hash.ts";
+import { appendCrc, checkCrc, crc32 } from "./crc.ts";
+
+Deno.test("crc: check value of CRC-32/IEEE", () => {
+  assertEquals(crc32(new TextEncoder().encode("123456789")), 0xcbf43926);
+  assertEquals(crc32(new Uint8Array(0)), 0);
+  // python3: zlib.crc32(bytes(range(256))) = 0x29058c73
+  assertEquals(crc32(Uint8Array.from({ length: 256 }, (_, i) => i)), 0x29058c73);
+});
+
+Deno.test("crc: trailer is big-endian and verified", () => {
+  const p = appendCrc(new TextEncoder().encode("123456789"));
+  assertEquals(toHex(p.subarray(9)), "cbf43926");
+  assertEquals(checkCrc(p)!.length, 9);
+  p[3]! ^= 1;
+  assertEquals(checkCrc(p), undefined);
+  assertEquals(checkCrc(new Uint8Array(3)), undefined);
+  assert(checkCrc(appendCrc(new Uint8Array(0)))!.length === 0);
+});
