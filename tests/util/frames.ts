@@ -56,7 +56,9 @@ export function logSection(text: string, open: string): string | undefined {
 
 /** The raw value of `key=value` in `text` (first occurrence), or undefined. */
 export function logField(text: string, key: string): string | undefined {
-  const re = new RegExp(`(?:^|[\\s{\\[,(])${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}=([^\\s,}\\])]+)`);
+  const re = new RegExp(
+    `(?:^|[\\s{\\[,(])${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}=([^\\s,}\\])]+)`,
+  );
   return re.exec(text)?.[1];
 }
 

@@ -100,7 +100,7 @@ export interface EthLlcFrame {
 }
 
 /** Fields common to both management bodies. Unused fields are 0. */
-interface EthMgmtCommon {
+export interface EthMgmtCommon {
   /** Message code. */
   code: EthMgmtCode;
   /** FLOW_REPLY: IRMd response (i32). */

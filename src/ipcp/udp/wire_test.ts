@@ -169,7 +169,10 @@ Deno.test("udp wire: rejects malformed input with DecodeError", () => {
   }
   const bad = req.slice();
   bad[44] = 3;
-  assertEquals((assertThrows(() => decodeUdpMgmt(bad), DecodeError) as DecodeError).reason, "udp-code");
+  assertEquals(
+    (assertThrows(() => decodeUdpMgmt(bad), DecodeError) as DecodeError).reason,
+    "udp-code",
+  );
 });
 
 Deno.test("udp wire: encoders reject out-of-range fields", () => {
@@ -188,7 +191,10 @@ Deno.test("udp wire: encoders reject out-of-range fields", () => {
   assertThrows(() => encodeUdpMgmt({ ...base, hash: new Uint8Array(16) }), RangeError);
   assertThrows(() => encodeUdpMgmt({ ...base, code: UdpMgmtCode.FLOW_REQ }), RangeError);
   assertThrows(() => encodeUdpMgmt({ ...base, qos: { ...ZERO_QOS, bandwidth: -1n } }), RangeError);
-  assertThrows(() => encodeUdpMgmt({ ...base, qos: { ...ZERO_QOS, availability: 256 } }), RangeError);
+  assertThrows(
+    () => encodeUdpMgmt({ ...base, qos: { ...ZERO_QOS, availability: 256 } }),
+    RangeError,
+  );
 });
 
 Deno.test("udp wire: fuzzed decoders only throw DecodeError", () => {
