@@ -62,7 +62,15 @@ export interface ReaderOptions {
 }
 
 /** Scalar kinds a {@link Reader} can read as a (possibly packed) repeated field. */
-export type NumberKind = "uint32" | "int32" | "sint32" | "bool" | "fixed32" | "sfixed32" | "float" | "double";
+export type NumberKind =
+  | "uint32"
+  | "int32"
+  | "sint32"
+  | "bool"
+  | "fixed32"
+  | "sfixed32"
+  | "float"
+  | "double";
 /** 64-bit scalar kinds, read as bigint. */
 export type BigKind = "uint64" | "int64" | "sint64" | "fixed64" | "sfixed64";
 
@@ -81,12 +89,12 @@ export class Reader {
   field = 0;
   /** Wire type of the current field. */
   wireType = 0;
-  private pos = 0;
-  private readonly end: number;
-  private readonly buf: Uint8Array;
-  private readonly depth: number;
-  private readonly maxDepth: number;
-  private readonly dv: DataView;
+  #pos = 0;
+  readonly #end: number;
+  readonly #buf: Uint8Array;
+  readonly #depth: number;
+  readonly #maxDepth: number;
+  readonly #dv: DataView;
 
   /** Start reading `buf`; throws DecodeError if it exceeds `opts.maxBytes`. */
   constructor(buf: Uint8Array, opts: ReaderOptions = {}, depth = 0) {
@@ -94,18 +102,18 @@ export class Reader {
     if (buf.length > max) {
       throw new DecodeError("pb-too-big", `Cannot decode message: ${buf.length} bytes > ${max}`);
     }
-    this.buf = buf;
-    this.end = buf.length;
-    this.depth = depth;
-    this.maxDepth = opts.maxDepth ?? PB_MAX_DEPTH;
-    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.#buf = buf;
+    this.#end = buf.length;
+    this.#depth = depth;
+    this.#maxDepth = opts.maxDepth ?? PB_MAX_DEPTH;
+    this.#dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   /** Advance to the next field. Returns false at the end of the message. */
   next(): boolean {
-    if (this.pos >= this.end) return false;
-    const start = this.pos;
-    const key = this.rawVarint32(5);
+    if (this.#pos >= this.#end) return false;
+    const start = this.#pos;
+    const key = this.#rawVarint32(5);
     if (key === undefined) throw new DecodeError("pb-bad-tag", `Cannot decode tag at ${start}`);
     const wt = key & 7;
     const field = Math.floor(key / 8);
@@ -122,45 +130,45 @@ export class Reader {
   skip(): void {
     switch (this.wireType) {
       case WireType.VARINT:
-        this.varintParts();
+        this.#varintParts();
         return;
       case WireType.I64:
-        this.take(8);
+        this.#take(8);
         return;
       case WireType.I32:
-        this.take(4);
+        this.#take(4);
         return;
       default:
-        this.lenBytes();
+        this.#lenBytes();
     }
   }
 
   /** `uint32` (low 32 bits of the varint, as protobuf-c keeps them). */
   uint32(): number {
-    this.expect(WireType.VARINT);
-    return this.varintParts()[0];
+    this.#expect(WireType.VARINT);
+    return this.#varintParts()[0];
   }
   /** `int32` (low 32 bits, signed). */
   int32(): number {
-    this.expect(WireType.VARINT);
-    return this.varintParts()[0] | 0;
+    this.#expect(WireType.VARINT);
+    return this.#varintParts()[0] | 0;
   }
   /** `sint32` (zig-zag). */
   sint32(): number {
-    this.expect(WireType.VARINT);
-    const v = this.varintParts()[0];
+    this.#expect(WireType.VARINT);
+    const v = this.#varintParts()[0];
     return (v >>> 1) ^ -(v & 1);
   }
   /** `bool` (any non-zero varint is true). */
   bool(): boolean {
-    this.expect(WireType.VARINT);
-    const [lo, hi] = this.varintParts();
+    this.#expect(WireType.VARINT);
+    const [lo, hi] = this.#varintParts();
     return lo !== 0 || hi !== 0;
   }
   /** `uint64` as bigint. */
   uint64(): bigint {
-    this.expect(WireType.VARINT);
-    const [lo, hi] = this.varintParts();
+    this.#expect(WireType.VARINT);
+    const [lo, hi] = this.#varintParts();
     return (BigInt(hi) << 32n) | BigInt(lo);
   }
   /** `int64` as bigint. */
@@ -174,55 +182,59 @@ export class Reader {
   }
   /** `fixed32`. */
   fixed32(): number {
-    this.expect(WireType.I32);
-    return this.dv.getUint32(this.take(4), true);
+    this.#expect(WireType.I32);
+    return this.#dv.getUint32(this.#take(4), true);
   }
   /** `sfixed32`. */
   sfixed32(): number {
-    this.expect(WireType.I32);
-    return this.dv.getInt32(this.take(4), true);
+    this.#expect(WireType.I32);
+    return this.#dv.getInt32(this.#take(4), true);
   }
   /** `float`. */
   float(): number {
-    this.expect(WireType.I32);
-    return this.dv.getFloat32(this.take(4), true);
+    this.#expect(WireType.I32);
+    return this.#dv.getFloat32(this.#take(4), true);
   }
   /** `fixed64` as bigint. */
   fixed64(): bigint {
-    this.expect(WireType.I64);
-    return this.dv.getBigUint64(this.take(8), true);
+    this.#expect(WireType.I64);
+    return this.#dv.getBigUint64(this.#take(8), true);
   }
   /** `sfixed64` as bigint. */
   sfixed64(): bigint {
-    this.expect(WireType.I64);
-    return this.dv.getBigInt64(this.take(8), true);
+    this.#expect(WireType.I64);
+    return this.#dv.getBigInt64(this.#take(8), true);
   }
   /** `double`. */
   double(): number {
-    this.expect(WireType.I64);
-    return this.dv.getFloat64(this.take(8), true);
+    this.#expect(WireType.I64);
+    return this.#dv.getFloat64(this.#take(8), true);
   }
   /** `bytes` (a copy, so it outlives the input buffer). */
   bytes(): Uint8Array {
-    this.expect(WireType.LEN);
-    return this.lenBytes().slice();
+    this.#expect(WireType.LEN);
+    return this.#lenBytes().slice();
   }
   /** `string`, which must be valid UTF-8. */
   string(): string {
-    this.expect(WireType.LEN);
+    this.#expect(WireType.LEN);
     try {
-      return utf8.decode(this.lenBytes());
+      return utf8.decode(this.#lenBytes());
     } catch {
       throw new DecodeError("pb-bad-utf8", `Cannot decode field ${this.field}: not UTF-8`);
     }
   }
   /** A sub-message: a new Reader over its bytes, one level deeper. */
   message(): Reader {
-    this.expect(WireType.LEN);
-    if (this.depth + 1 > this.maxDepth) {
-      throw new DecodeError("pb-too-deep", `Cannot decode: nesting deeper than ${this.maxDepth}`);
+    this.#expect(WireType.LEN);
+    if (this.#depth + 1 > this.#maxDepth) {
+      throw new DecodeError("pb-too-deep", `Cannot decode: nesting deeper than ${this.#maxDepth}`);
     }
-    return new Reader(this.lenBytes(), { maxBytes: Infinity, maxDepth: this.maxDepth }, this.depth + 1);
+    return new Reader(
+      this.#lenBytes(),
+      { maxBytes: Infinity, maxDepth: this.#maxDepth },
+      this.#depth + 1,
+    );
   }
 
   /**
@@ -231,31 +243,31 @@ export class Reader {
    */
   repeated(kind: NumberKind, out: number[]): void {
     if (this.wireType !== WireType.LEN) {
-      out.push(this.scalar(kind));
+      out.push(this.#scalar(kind));
       return;
     }
-    const sub = this.packedReader(kind);
-    while (sub.pos < sub.end) out.push(sub.scalar(kind));
+    const sub = this.#packedReader(kind);
+    while (sub.#pos < sub.#end) out.push(sub.#scalar(kind));
   }
 
   /** As {@link Reader.repeated}, for 64-bit kinds (bigint values). */
   repeatedBig(kind: BigKind, out: bigint[]): void {
     if (this.wireType !== WireType.LEN) {
-      out.push(this.bigScalar(kind));
+      out.push(this.#bigScalar(kind));
       return;
     }
-    const sub = this.packedReader(kind);
-    while (sub.pos < sub.end) out.push(sub.bigScalar(kind));
+    const sub = this.#packedReader(kind);
+    while (sub.#pos < sub.#end) out.push(sub.#bigScalar(kind));
   }
 
-  private packedReader(kind: NumberKind | BigKind): Reader {
-    const sub = new Reader(this.lenBytes(), { maxBytes: Infinity }, this.depth);
+  #packedReader(kind: NumberKind | BigKind): Reader {
+    const sub = new Reader(this.#lenBytes(), { maxBytes: Infinity }, this.#depth);
     sub.field = this.field;
     sub.wireType = PACKED_WT[kind];
     return sub;
   }
 
-  private scalar(kind: NumberKind): number {
+  #scalar(kind: NumberKind): number {
     switch (kind) {
       case "uint32":
         return this.uint32();
@@ -276,7 +288,7 @@ export class Reader {
     }
   }
 
-  private bigScalar(kind: BigKind): bigint {
+  #bigScalar(kind: BigKind): bigint {
     switch (kind) {
       case "uint64":
         return this.uint64();
@@ -291,7 +303,7 @@ export class Reader {
     }
   }
 
-  private expect(wt: number): void {
+  #expect(wt: number): void {
     if (this.wireType !== wt) {
       throw new DecodeError(
         "pb-wire-type",
@@ -301,31 +313,31 @@ export class Reader {
   }
 
   /** Advance over n bytes; returns their start offset. */
-  private take(n: number): number {
-    const p = this.pos;
-    if (n > this.end - p) {
+  #take(n: number): number {
+    const p = this.#pos;
+    if (n > this.#end - p) {
       throw new DecodeError("pb-truncated", `Cannot decode field ${this.field}: truncated`);
     }
-    this.pos = p + n;
+    this.#pos = p + n;
     return p;
   }
 
-  private lenBytes(): Uint8Array {
-    const [lo, hi] = this.varintParts();
-    if (hi !== 0 || lo > this.end - this.pos) {
+  #lenBytes(): Uint8Array {
+    const [lo, hi] = this.#varintParts();
+    if (hi !== 0 || lo > this.#end - this.#pos) {
       throw new DecodeError("pb-length", `Cannot decode field ${this.field}: length past end`);
     }
-    const p = this.pos;
-    this.pos += lo;
-    return this.buf.subarray(p, p + lo);
+    const p = this.#pos;
+    this.#pos += lo;
+    return this.#buf.subarray(p, p + lo);
   }
 
   /** A varint of at most `maxLen` bytes that fits 32 bits, or undefined. */
-  private rawVarint32(maxLen: number): number | undefined {
+  #rawVarint32(maxLen: number): number | undefined {
     let v = 0, mul = 1;
     for (let i = 0; i < maxLen; i++) {
-      if (this.pos >= this.end) return undefined;
-      const b = this.buf[this.pos++]!;
+      if (this.#pos >= this.#end) return undefined;
+      const b = this.#buf[this.#pos++]!;
       v += (b & 0x7f) * mul;
       if (b < 0x80) return v < TWO32 ? v : undefined;
       mul *= 128;
@@ -334,13 +346,16 @@ export class Reader {
   }
 
   /** A varint (≤ 10 bytes) as [low 32 bits, high 32 bits], both unsigned. */
-  private varintParts(): [number, number] {
+  #varintParts(): [number, number] {
     let lo = 0, hi = 0;
     for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) {
-        throw new DecodeError("pb-truncated", `Cannot decode field ${this.field}: truncated varint`);
+      if (this.#pos >= this.#end) {
+        throw new DecodeError(
+          "pb-truncated",
+          `Cannot decode field ${this.field}: truncated varint`,
+        );
       }
-      const b = this.buf[this.pos++]!;
+      const b = this.#buf[this.#pos++]!;
       const bits = b & 0x7f;
       if (i < 4) lo |= bits << (7 * i);
       else if (i === 4) {
@@ -392,103 +407,103 @@ export function required<T>(v: T | undefined, msg: string, field: string): T {
  * for their type are programming errors and throw RangeError.
  */
 export class Writer {
-  private buf: Uint8Array<ArrayBuffer> = new Uint8Array(64);
-  private len = 0;
+  #buf: Uint8Array<ArrayBuffer> = new Uint8Array(64);
+  #len = 0;
 
   /** `uint32` field. */
   uint32(field: number, v: number): this {
     checkInt(v, 0, 0xffffffff, "uint32");
-    this.tag(field, WireType.VARINT);
-    this.varint32(v);
+    this.#tag(field, WireType.VARINT);
+    this.#varint32(v);
     return this;
   }
   /** `int32` field (negative values take 10 bytes). */
   int32(field: number, v: number): this {
     checkInt(v, -0x80000000, 0x7fffffff, "int32");
-    this.tag(field, WireType.VARINT);
-    if (v >= 0) this.varint32(v);
-    else this.varint64(BigInt.asUintN(64, BigInt(v)));
+    this.#tag(field, WireType.VARINT);
+    if (v >= 0) this.#varint32(v);
+    else this.#varint64(BigInt.asUintN(64, BigInt(v)));
     return this;
   }
   /** `sint32` field (zig-zag). */
   sint32(field: number, v: number): this {
     checkInt(v, -0x80000000, 0x7fffffff, "sint32");
-    this.tag(field, WireType.VARINT);
-    this.varint32(((v << 1) ^ (v >> 31)) >>> 0);
+    this.#tag(field, WireType.VARINT);
+    this.#varint32(((v << 1) ^ (v >> 31)) >>> 0);
     return this;
   }
   /** `bool` field. */
   bool(field: number, v: boolean): this {
-    this.tag(field, WireType.VARINT);
-    this.byte(v ? 1 : 0);
+    this.#tag(field, WireType.VARINT);
+    this.#byte(v ? 1 : 0);
     return this;
   }
   /** `uint64` field. */
   uint64(field: number, v: bigint): this {
     checkBig(v, 0n, 0xffffffffffffffffn, "uint64");
-    this.tag(field, WireType.VARINT);
-    this.varint64(v);
+    this.#tag(field, WireType.VARINT);
+    this.#varint64(v);
     return this;
   }
   /** `int64` field. */
   int64(field: number, v: bigint): this {
     checkBig(v, -(1n << 63n), (1n << 63n) - 1n, "int64");
-    this.tag(field, WireType.VARINT);
-    this.varint64(BigInt.asUintN(64, v));
+    this.#tag(field, WireType.VARINT);
+    this.#varint64(BigInt.asUintN(64, v));
     return this;
   }
   /** `sint64` field (zig-zag). */
   sint64(field: number, v: bigint): this {
     checkBig(v, -(1n << 63n), (1n << 63n) - 1n, "sint64");
-    this.tag(field, WireType.VARINT);
-    this.varint64(BigInt.asUintN(64, (v << 1n) ^ (v >> 63n)));
+    this.#tag(field, WireType.VARINT);
+    this.#varint64(BigInt.asUintN(64, (v << 1n) ^ (v >> 63n)));
     return this;
   }
   /** `fixed32` field. */
   fixed32(field: number, v: number): this {
     checkInt(v, 0, 0xffffffff, "fixed32");
-    this.tag(field, WireType.I32);
-    new DataView(this.reserve(4).buffer).setUint32(this.len - 4, v, true);
+    this.#tag(field, WireType.I32);
+    new DataView(this.#reserve(4).buffer).setUint32(this.#len - 4, v, true);
     return this;
   }
   /** `sfixed32` field. */
   sfixed32(field: number, v: number): this {
     checkInt(v, -0x80000000, 0x7fffffff, "sfixed32");
-    this.tag(field, WireType.I32);
-    new DataView(this.reserve(4).buffer).setInt32(this.len - 4, v, true);
+    this.#tag(field, WireType.I32);
+    new DataView(this.#reserve(4).buffer).setInt32(this.#len - 4, v, true);
     return this;
   }
   /** `float` field. */
   float(field: number, v: number): this {
-    this.tag(field, WireType.I32);
-    new DataView(this.reserve(4).buffer).setFloat32(this.len - 4, v, true);
+    this.#tag(field, WireType.I32);
+    new DataView(this.#reserve(4).buffer).setFloat32(this.#len - 4, v, true);
     return this;
   }
   /** `fixed64` field. */
   fixed64(field: number, v: bigint): this {
     checkBig(v, 0n, 0xffffffffffffffffn, "fixed64");
-    this.tag(field, WireType.I64);
-    new DataView(this.reserve(8).buffer).setBigUint64(this.len - 8, v, true);
+    this.#tag(field, WireType.I64);
+    new DataView(this.#reserve(8).buffer).setBigUint64(this.#len - 8, v, true);
     return this;
   }
   /** `sfixed64` field. */
   sfixed64(field: number, v: bigint): this {
     checkBig(v, -(1n << 63n), (1n << 63n) - 1n, "sfixed64");
-    this.tag(field, WireType.I64);
-    new DataView(this.reserve(8).buffer).setBigInt64(this.len - 8, v, true);
+    this.#tag(field, WireType.I64);
+    new DataView(this.#reserve(8).buffer).setBigInt64(this.#len - 8, v, true);
     return this;
   }
   /** `double` field. */
   double(field: number, v: number): this {
-    this.tag(field, WireType.I64);
-    new DataView(this.reserve(8).buffer).setFloat64(this.len - 8, v, true);
+    this.#tag(field, WireType.I64);
+    new DataView(this.#reserve(8).buffer).setFloat64(this.#len - 8, v, true);
     return this;
   }
   /** `bytes` field (also used for an already-encoded sub-message). */
   bytes(field: number, v: Uint8Array): this {
-    this.tag(field, WireType.LEN);
-    this.varint32(v.length);
-    this.reserve(v.length).set(v, this.len - v.length);
+    this.#tag(field, WireType.LEN);
+    this.#varint32(v.length);
+    this.#reserve(v.length).set(v, this.#len - v.length);
     return this;
   }
   /** `string` field (UTF-8). */
@@ -503,40 +518,40 @@ export class Writer {
   }
   /** The encoded message (a copy of the used part of the buffer). */
   finish(): Uint8Array<ArrayBuffer> {
-    return this.buf.slice(0, this.len);
+    return this.#buf.slice(0, this.#len);
   }
 
-  private tag(field: number, wt: number): void {
+  #tag(field: number, wt: number): void {
     checkInt(field, 1, PB_MAX_FIELD, "field number");
-    this.varint32(field * 8 + wt);
+    this.#varint32(field * 8 + wt);
   }
-  private byte(b: number): void {
-    this.reserve(1)[this.len - 1] = b;
+  #byte(b: number): void {
+    this.#reserve(1)[this.#len - 1] = b;
   }
-  private varint32(v: number): void {
+  #varint32(v: number): void {
     while (v >= 0x80) {
-      this.byte((v & 0x7f) | 0x80);
+      this.#byte((v & 0x7f) | 0x80);
       v = Math.floor(v / 128);
     }
-    this.byte(v);
+    this.#byte(v);
   }
-  private varint64(v: bigint): void {
-    if (v < 0x100000000n) return this.varint32(Number(v));
+  #varint64(v: bigint): void {
+    if (v < 0x100000000n) return this.#varint32(Number(v));
     while (v >= 0x80n) {
-      this.byte(Number(v & 0x7fn) | 0x80);
+      this.#byte(Number(v & 0x7fn) | 0x80);
       v >>= 7n;
     }
-    this.byte(Number(v));
+    this.#byte(Number(v));
   }
   /** Make room for n more bytes, advance len, return the buffer. */
-  private reserve(n: number): Uint8Array<ArrayBuffer> {
-    if (this.len + n > this.buf.length) {
-      const nb = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
-      nb.set(this.buf.subarray(0, this.len));
-      this.buf = nb;
+  #reserve(n: number): Uint8Array<ArrayBuffer> {
+    if (this.#len + n > this.#buf.length) {
+      const nb = new Uint8Array(Math.max(this.#buf.length * 2, this.#len + n));
+      nb.set(this.#buf.subarray(0, this.#len));
+      this.#buf = nb;
     }
-    this.len += n;
-    return this.buf;
+    this.#len += n;
+    return this.#buf;
   }
 }
 

@@ -36,10 +36,16 @@ Deno.test("pb: varint encodings match the protobuf reference vectors", () => {
   assertEquals(toHex(new Writer().sint32(1, 1).finish()), "0802");
   assertEquals(toHex(new Writer().sint32(1, -0x80000000).finish()), "08ffffffff0f");
   assertEquals(toHex(new Writer().sint64(1, -3n).finish()), "0805");
-  assertEquals(toHex(new Writer().uint64(1, 0xffffffffffffffffn).finish()), "08ffffffffffffffffff01");
+  assertEquals(
+    toHex(new Writer().uint64(1, 0xffffffffffffffffn).finish()),
+    "08ffffffffffffffffff01",
+  );
   assertEquals(toHex(new Writer().uint64(16, 2540519675n).finish()), "8001fb81b5bb09");
   assertEquals(toHex(new Writer().string(2, "testing").finish()), "120774657374696e67");
-  assertEquals(toHex(new Writer().fixed32(3, 1).fixed64(4, 2n).finish()), "1d0100000021" + "0200000000000000");
+  assertEquals(
+    toHex(new Writer().fixed32(3, 1).fixed64(4, 2n).finish()),
+    "1d0100000021" + "0200000000000000",
+  );
   assertEquals(toHex(new Writer().bool(5, true).finish()), "2801");
 });
 
@@ -54,21 +60,51 @@ Deno.test("pb: every scalar kind round-trips", () => {
   const got: unknown[] = [];
   while (r.next()) {
     switch (r.field) {
-      case 1: got.push(r.uint32()); break;
-      case 2: got.push(r.int32()); break;
-      case 3: got.push(r.sint32()); break;
-      case 4: got.push(r.bool()); break;
-      case 5: got.push(r.uint64()); break;
-      case 6: got.push(r.int64()); break;
-      case 7: got.push(r.sint64()); break;
-      case 8: got.push(r.fixed32()); break;
-      case 9: got.push(r.sfixed32()); break;
-      case 10: got.push(r.float()); break;
-      case 11: got.push(r.fixed64()); break;
-      case 12: got.push(r.sfixed64()); break;
-      case 13: got.push(r.double()); break;
-      case 14: got.push(Array.from(r.bytes())); break;
-      case 15: got.push(r.string()); break;
+      case 1:
+        got.push(r.uint32());
+        break;
+      case 2:
+        got.push(r.int32());
+        break;
+      case 3:
+        got.push(r.sint32());
+        break;
+      case 4:
+        got.push(r.bool());
+        break;
+      case 5:
+        got.push(r.uint64());
+        break;
+      case 6:
+        got.push(r.int64());
+        break;
+      case 7:
+        got.push(r.sint64());
+        break;
+      case 8:
+        got.push(r.fixed32());
+        break;
+      case 9:
+        got.push(r.sfixed32());
+        break;
+      case 10:
+        got.push(r.float());
+        break;
+      case 11:
+        got.push(r.fixed64());
+        break;
+      case 12:
+        got.push(r.sfixed64());
+        break;
+      case 13:
+        got.push(r.double());
+        break;
+      case 14:
+        got.push(Array.from(r.bytes()));
+        break;
+      case 15:
+        got.push(r.string());
+        break;
       case 16: {
         const s = r.message();
         s.next();
@@ -78,8 +114,22 @@ Deno.test("pb: every scalar kind round-trips", () => {
     }
   }
   assertEquals(got, [
-    4294967295, -123456, -77, true, 18446744073709551615n, -9223372036854775808n, -5n,
-    0xdeadbeef, -2, 1.5, 1n << 63n, -9n, Math.PI, [1, 2], "ü€", 7,
+    4294967295,
+    -123456,
+    -77,
+    true,
+    18446744073709551615n,
+    -9223372036854775808n,
+    -5n,
+    0xdeadbeef,
+    -2,
+    1.5,
+    1n << 63n,
+    -9n,
+    Math.PI,
+    [1, 2],
+    "ü€",
+    7,
   ]);
 });
 
@@ -161,13 +211,19 @@ Deno.test("pb: nesting deeper than maxDepth is rejected", () => {
     while (r.next()) deep(r.message());
   };
   deep(new Reader(inner, { maxDepth: 20 }));
-  const e = assertThrows(() => deep(new Reader(inner, { maxDepth: 19 })), DecodeError) as DecodeError;
+  const e = assertThrows(
+    () => deep(new Reader(inner, { maxDepth: 19 })),
+    DecodeError,
+  ) as DecodeError;
   assertEquals(e.reason, "pb-too-deep");
 });
 
 Deno.test("pb: required() reports the missing field", () => {
   assertEquals(required(0, "m", "f"), 0);
-  const e = assertThrows(() => required(undefined, "cep_msg", "address"), DecodeError) as DecodeError;
+  const e = assertThrows(
+    () => required(undefined, "cep_msg", "address"),
+    DecodeError,
+  ) as DecodeError;
   assertEquals(e.reason, "pb-missing");
   assertEquals(e.message, "Cannot decode cep_msg: required field address missing");
 });
@@ -197,7 +253,8 @@ Deno.test("pb: the writer grows its buffer", () => {
 Deno.test("pb: fuzzed input only ever throws DecodeError", () => {
   const seeds = [
     fromHex("0a0a456e726f6c6c6d656e7412034f4550180128004000"),
-    new Writer().uint32(1, 1).message(2, (w) => w.bytes(1, new Uint8Array(32)).uint64(2, 5n)).finish(),
+    new Writer().uint32(1, 1).message(2, (w) => w.bytes(1, new Uint8Array(32)).uint64(2, 5n))
+      .finish(),
     fromHex("08ac02110102030405060708" + "1a03abcdef2d01020304"),
   ];
   const res = fuzzDecoder((b) => walk(new Reader(b, { maxBytes: 256, maxDepth: 4 })), seeds, 20000);
