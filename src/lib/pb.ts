@@ -11,8 +11,10 @@
  *
  * Decoding follows protobuf-c where it is lenient on purpose: fields may come
  * in any order, a repeated scalar may be packed or unpacked, unknown fields of
- * any valid wire type are skipped, a repeated scalar field number given twice
- * appends, a varint for a 32-bit field keeps its low 32 bits. Everything else
+ * any valid wire type are skipped, a varint for a 32-bit field keeps its low
+ * 32 bits. A non-repeated field given twice: the codecs keep the last one
+ * (protobuf-c would merge two copies of a sub-message; no sender emits
+ * duplicates). Unknown fields are dropped, not re-emitted. Everything else
  * that is malformed throws {@link DecodeError}: truncated or over-long varints,
  * lengths past the end, wire types 3, 4, 6, 7, field number 0, a known field
  * with the wrong wire type, nesting deeper than `maxDepth`, input longer than
