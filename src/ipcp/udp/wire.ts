@@ -102,7 +102,7 @@ function checkSize(len: number, opts?: UdpDecodeOptions): void {
  */
 export function udpDatagramEid(b: Uint8Array): number {
   if (b.length < UDP_EID_LEN) throw new DecodeError("udp-truncated", "udp datagram < 4 bytes");
-  return view(b).getUint32(0);
+  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 }
 
 /**
