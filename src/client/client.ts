@@ -1,0 +1,128 @@
+/**
+ * A process's connection to its IRMd: requests, replies, events and the
+ * data frames of all its flows, over one UNIX stream socket.
+ * @module
+ */
+import { encodeJson, FrameKind } from "../lib/ctl.ts";
+import { Errno, OuroError } from "../lib/errors.ts";
+import { FramedConn } from "../lib/framed.ts";
+import { defaultRundir, SOCKET_NAME } from "../lib/paths.ts";
+import type { Flow } from "./flow.ts";
+
+/** Options for {@link IrmClient.connect}. */
+export interface ConnectOptions {
+  /** Run directory of the IRMd (default `$OURO_RUNDIR` or /run/ouro). */
+  rundir?: string;
+  /** Program name announced to the IRMd (default: the main module's basename). */
+  prog?: string;
+}
+
+function progName(): string {
+  try {
+    const m = Deno.mainModule.split("/").pop() ?? "app";
+    return m.replace(/\.(ts|js|mjs|tsx)$/, "");
+  } catch {
+    return "app";
+  }
+}
+
+interface Pending {
+  resolve: (m: Record<string, unknown>) => void;
+  reject: (e: Error) => void;
+}
+
+/** A connection to the IRMd. */
+export class IrmClient {
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  readonly flows = new Map<number, Flow>();
+  #closed = false;
+  readonly done: Promise<void>;
+  conn!: FramedConn;
+
+  private constructor(readonly rundir: string, c: Deno.Conn) {
+    this.conn = new FramedConn(c, {
+      onFrame: (f) => {
+        switch (f.kind) {
+          case FrameKind.DATA:
+            this.flows.get(f.flowId)?.onPacket(f.data);
+            break;
+          case FrameKind.REP: {
+            const p = this.#pending.get(f.id);
+            if (!p) break;
+            this.#pending.delete(f.id);
+            if (f.msg.ok === true) p.resolve(f.msg);
+            else {
+              const code = typeof f.msg.code === "number" ? f.msg.code : Errno.EIRMD;
+              p.reject(new OuroError(code, typeof f.msg.message === "string" ? f.msg.message : undefined));
+            }
+            break;
+          }
+          case FrameKind.EVT: {
+            const id = f.msg.flowId;
+            if (typeof id === "number") this.flows.get(id)?.onEvent(String(f.msg.ev));
+            break;
+          }
+        }
+      },
+      onBadFrame: () => {},
+      onClose: () => this.#onClose(),
+    });
+    this.done = this.conn.run();
+  }
+
+  /** Connect to the IRMd on `rundir` and announce this process. */
+  static async connect(opts: ConnectOptions = {}): Promise<IrmClient> {
+    const rundir = opts.rundir ?? defaultRundir();
+    const path = `${rundir}/${SOCKET_NAME}`;
+    let c: Deno.Conn;
+    try {
+      c = await Deno.connect({ transport: "unix", path });
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound
+        ? "no daemon socket there"
+        : e instanceof Deno.errors.ConnectionRefused
+        ? "nobody listening (stale socket)"
+        : e instanceof Deno.errors.PermissionDenied
+        ? "permission denied"
+        : (e as Error).message;
+      throw new OuroError(Errno.EIRMD, `Cannot reach the IRMd at ${path}: ${why}. Is \`ouro irmd\` running?`);
+    }
+    const cl = new IrmClient(rundir, c);
+    await cl.request({ op: "hello", pid: Deno.pid, prog: opts.prog ?? progName() });
+    return cl;
+  }
+
+  /** Send one request and wait for its reply. */
+  request(msg: Record<string, unknown>, onId?: (id: number) => void): Promise<Record<string, unknown>> {
+    if (this.#closed) return Promise.reject(new OuroError(Errno.EIRMD, "Cannot talk to the IRMd: connection closed"));
+    const id = this.#nextId++;
+    onId?.(id);
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.conn.send(encodeJson(FrameKind.REQ, msg, id));
+    });
+  }
+
+  /** Tell the IRMd to cancel an in-flight request (accept). */
+  cancel(reqId: number): void {
+    if (!this.#closed) this.conn.send(encodeJson(FrameKind.REQ, { op: "cancel", reqId }, this.#nextId++));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #onClose(): void {
+    this.#closed = true;
+    for (const p of this.#pending.values()) p.reject(new OuroError(Errno.EIRMD, "Cannot talk to the IRMd: connection lost"));
+    this.#pending.clear();
+    for (const f of this.flows.values()) f.onEvent("dealloc");
+  }
+
+  /** Close the connection (all flows end). */
+  async close(): Promise<void> {
+    if (!this.#closed) await this.conn.end();
+    await this.done;
+  }
+}

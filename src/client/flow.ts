@@ -1,0 +1,246 @@
+/**
+ * A flow as an application holds it: datagram-preserving, bidirectional.
+ * @module
+ */
+import { MAX_SDU } from "../lib/ctl.ts";
+import { Errno, OuroError } from "../lib/errors.ts";
+import { HIGH_WATER_BYTES } from "../lib/framed.ts";
+import type { QosSpec } from "../lib/qos.ts";
+import type { IrmClient } from "./client.ts";
+import { PacketQueue } from "./queue.ts";
+
+/** Receive-queue length in packets (SSM_RBUFF_SIZE of the reference, ×4). */
+export const RX_QUEUE_PACKETS = 4096;
+/**
+ * Queue length at which the process stops reading its IRMd socket until the
+ * app catches up (back-pressure to same-host senders instead of loss).
+ */
+export const RX_PAUSE_PACKETS = 1024;
+
+/** Options of a single read. */
+export interface ReadOptions {
+  /** Give up after this many ms (throws ETIMEDOUT). */
+  timeoutMs?: number;
+  /** Throw EAGAIN instead of waiting when nothing is queued. */
+  nonBlocking?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Options of a single write. */
+export interface WriteOptions {
+  /** Throw EAGAIN instead of waiting when the send queue is full. */
+  nonBlocking?: boolean;
+  /** Give up after this many ms (throws ETIMEDOUT). */
+  timeoutMs?: number;
+}
+
+/** Per-flow defaults, the `fccntl` equivalents. */
+export interface FlowOptions {
+  readTimeoutMs?: number;
+  writeTimeoutMs?: number;
+  nonBlockingRead?: boolean;
+  nonBlockingWrite?: boolean;
+}
+
+/** Flow events (spec 02 §4.1). */
+export type FlowEventType = "pkt" | "dealloc" | "down" | "up" | "peer";
+
+/** Counters of a flow. */
+export interface FlowStats {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  rxDrops: number;
+  rxQueued: number;
+}
+
+/**
+ * An allocated flow. Read whole SDUs with {@link Flow.read} (null at the
+ * end), write with {@link Flow.write}, or use the Web Streams.
+ *
+ * @example
+ * ```ts
+ * import { flowAlloc } from "../../mod.ts";
+ * const flow = await flowAlloc("oping");
+ * await flow.write(new TextEncoder().encode("hi"));
+ * console.log(await flow.read());
+ * await flow.close();
+ * ```
+ */
+export class Flow {
+  readonly #rx = new PacketQueue(RX_QUEUE_PACKETS);
+  #ended = false;
+  #closed = false;
+  readonly #listeners = new Set<(f: Flow, ev: FlowEventType) => void>();
+  readonly #stats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0 };
+  #resume: (() => void) | undefined;
+  /** Current per-flow defaults. */
+  options: FlowOptions = {};
+
+  /** @internal */
+  constructor(
+    readonly client: IrmClient,
+    /** The system-wide flow id (the reference's fd role). */
+    readonly fd: number,
+    /** The QoS the flow was allocated with. */
+    readonly qos: QosSpec,
+    /** The name at the other end (allocator) or the name served (acceptor). */
+    readonly name: string,
+    /** Maximum packet lifetime of the path, ms. */
+    readonly mpl: number,
+  ) {
+    client.flows.set(fd, this);
+  }
+
+  /** @internal A packet arrived from the IRMd. */
+  onPacket(p: Uint8Array): void {
+    if (this.#ended) return;
+    // the frame is a view into the read buffer: copy it
+    if (this.#rx.push(p.slice())) {
+      this.#stats.rxPackets++;
+      this.#stats.rxBytes += p.length;
+      for (const l of this.#listeners) l(this, "pkt");
+      if (this.#rx.length >= RX_PAUSE_PACKETS && !this.#resume) {
+        this.client.conn.pauseUntil(new Promise<void>((r) => (this.#resume = r)));
+      }
+    }
+  }
+
+  #unpause(): void {
+    const r = this.#resume;
+    this.#resume = undefined;
+    r?.();
+  }
+
+  /** @internal A flow event from the IRMd. */
+  onEvent(ev: string): void {
+    if (ev === "dealloc") {
+      this.#ended = true;
+      this.#rx.wake();
+      this.client.flows.delete(this.fd);
+    }
+    if (ev === "dealloc" || ev === "down" || ev === "up" || ev === "peer") {
+      for (const l of this.#listeners) l(this, ev);
+    }
+  }
+
+  /** @internal Event-set hook. */
+  listen(fn: (f: Flow, ev: FlowEventType) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  /** Packets waiting to be read. */
+  get rxQueued(): number {
+    return this.#rx.length;
+  }
+
+  /** True once the peer or the layer ended the flow and the queue is drained. */
+  get ended(): boolean {
+    return this.#ended && this.#rx.length === 0;
+  }
+
+  /** Counters. */
+  get stats(): FlowStats {
+    return { ...this.#stats, rxDrops: this.#rx.drops, rxQueued: this.#rx.length };
+  }
+
+  /** A packet if one is queued, else undefined; never waits. Null at the end. */
+  tryRead(): Uint8Array | null | undefined {
+    const p = this.#rx.shift();
+    if (this.#resume && this.#rx.length <= RX_PAUSE_PACKETS / 2) this.#unpause();
+    if (p) return p;
+    return this.#ended || this.#closed ? null : undefined;
+  }
+
+  /**
+   * Read one SDU. Resolves `null` when the flow has ended (peer closed, layer
+   * down, daemon gone). Throws ETIMEDOUT or EAGAIN per the options.
+   */
+  async read(opts: ReadOptions = {}): Promise<Uint8Array | null> {
+    const p = this.tryRead();
+    if (p !== undefined) return p;
+    const nonBlocking = opts.nonBlocking ?? this.options.nonBlockingRead;
+    if (nonBlocking) throw new OuroError(Errno.EAGAIN, "Cannot read: nothing queued");
+    const timeoutMs = opts.timeoutMs ?? this.options.readTimeoutMs;
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    for (;;) {
+      const left = deadline === undefined ? undefined : deadline - Date.now();
+      if (left !== undefined && left <= 0) throw new OuroError(Errno.ETIMEDOUT, "Cannot read: timed out");
+      if (opts.signal?.aborted) throw new OuroError(Errno.EINTR, "Cannot read: aborted");
+      await this.#rx.wait(left, opts.signal);
+      const q = this.tryRead();
+      if (q !== undefined) return q;
+    }
+  }
+
+  /**
+   * Write one SDU (atomic: one write = one packet at the other end). Waits
+   * while the local send queue is full unless non-blocking.
+   */
+  async write(sdu: Uint8Array, opts: WriteOptions = {}): Promise<void> {
+    if (this.#closed) throw new OuroError(Errno.ENOTALLOC, "Cannot write: flow is closed");
+    if (this.#ended || this.client.closed) throw new OuroError(Errno.EFLOWDOWN, "Cannot write: flow is down");
+    if (sdu.length > MAX_SDU) throw new OuroError(Errno.EMSGSIZE, `Cannot write: SDU larger than ${MAX_SDU} bytes`);
+    const conn = this.client.conn;
+    if (conn.queued > HIGH_WATER_BYTES) {
+      if (opts.nonBlocking ?? this.options.nonBlockingWrite) {
+        throw new OuroError(Errno.EAGAIN, "Cannot write: send queue full");
+      }
+      const t = opts.timeoutMs ?? this.options.writeTimeoutMs;
+      if (t === undefined) await conn.drain();
+      else {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const to = new Promise<"t">((r) => (timer = setTimeout(() => r("t"), t)));
+        const r = await Promise.race([conn.drain(), to]);
+        clearTimeout(timer);
+        if (r === "t") throw new OuroError(Errno.ETIMEDOUT, "Cannot write: timed out");
+      }
+      if (this.#ended || this.client.closed) throw new OuroError(Errno.EFLOWDOWN, "Cannot write: flow is down");
+    }
+    conn.sendData(this.fd, sdu);
+    this.#stats.txPackets++;
+    this.#stats.txBytes += sdu.length;
+  }
+
+  /** Deallocate the flow. Queued outgoing data is still sent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rx.wake();
+    this.#unpause();
+    this.client.flows.delete(this.fd);
+    if (this.#ended || this.client.closed) return;
+    this.#ended = true;
+    try {
+      await this.client.request({ op: "flow.dealloc", flowId: this.fd });
+    } catch (e) {
+      if (!(e instanceof OuroError) || (e.code !== Errno.ENOTALLOC && e.code !== Errno.EIRMD)) throw e;
+    }
+  }
+
+  /** `await using flow = …` closes it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** SDUs as a ReadableStream (ends with the flow). */
+  get readable(): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>({
+      pull: async (ctl) => {
+        const p = await this.read();
+        if (p === null) ctl.close();
+        else ctl.enqueue(p);
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /** A WritableStream of SDUs; closing it closes the flow. */
+  get writable(): WritableStream<Uint8Array> {
+    return new WritableStream<Uint8Array>({
+      write: (chunk) => this.write(chunk),
+      close: () => this.close(),
+    });
+  }
+}

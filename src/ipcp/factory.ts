@@ -1,0 +1,34 @@
+/**
+ * Creates IPCPs by type: the one place that knows every IPCP class.
+ * @module
+ */
+import { Errno, OuroError } from "../lib/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import { LocalIpcp } from "./local/local.ts";
+import type { Ipcp, IpcpHost, IpcpTypeName } from "./types.ts";
+
+/** What an IPCP gets from the daemon besides its host. */
+export interface IpcpContext {
+  host: IpcpHost;
+  log: Logger;
+}
+
+type Ctor = (id: number, name: string, ctx: IpcpContext) => Ipcp;
+
+const TYPES: Partial<Record<IpcpTypeName, Ctor>> = {
+  local: (id, name, ctx) => new LocalIpcp(id, name, ctx.host, ctx.log),
+};
+
+/** Register an IPCP type (called by each type's module). */
+export function registerIpcpType(type: IpcpTypeName, ctor: Ctor): void {
+  TYPES[type] = ctor;
+}
+
+/** Create an IPCP of `type`. */
+export function createIpcp(type: IpcpTypeName, id: number, name: string, ctx: IpcpContext): Ipcp {
+  const c = TYPES[type];
+  if (!c) {
+    throw new OuroError(Errno.EIPCPTYPE, `Cannot create IPCP ${name}: type ${type} is not available in this build yet`);
+  }
+  return c(id, name, ctx);
+}

@@ -1,0 +1,49 @@
+/**
+ * Field checks for control requests: every violation is an EINVAL OuroError
+ * naming the field, never a TypeError.
+ * @module
+ */
+import { Errno, OuroError } from "../lib/errors.ts";
+
+type Msg = Record<string, unknown>;
+
+export function str(m: Msg, k: string): string {
+  const v = m[k];
+  if (typeof v !== "string" || v.length === 0 || v.length > 4096) {
+    throw new OuroError(Errno.EINVAL, `Bad request: "${k}" must be a non-empty string`);
+  }
+  return v;
+}
+
+export function optStr(m: Msg, k: string): string | undefined {
+  return m[k] === undefined || m[k] === null ? undefined : str(m, k);
+}
+
+export function int(m: Msg, k: string, min = 0, max = 0xffffffff): number {
+  const v = m[k];
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    throw new OuroError(Errno.EINVAL, `Bad request: "${k}" must be an integer in ${min}..${max}`);
+  }
+  return v;
+}
+
+export function optInt(m: Msg, k: string, min = 0, max = 0xffffffff): number | undefined {
+  return m[k] === undefined || m[k] === null ? undefined : int(m, k, min, max);
+}
+
+export function strArray(m: Msg, k: string): string[] | undefined {
+  const v = m[k];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.length > 256 || v.some((x) => typeof x !== "string")) {
+    throw new OuroError(Errno.EINVAL, `Bad request: "${k}" must be a list of strings`);
+  }
+  return v as string[];
+}
+
+export function obj(m: Msg, k: string): Msg {
+  const v = m[k];
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new OuroError(Errno.EINVAL, `Bad request: "${k}" must be an object`);
+  }
+  return v as Msg;
+}
