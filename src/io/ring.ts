@@ -43,6 +43,7 @@ const META_BYTES = 35;
 const MAGIC = 36;
 const HEADER_BYTES = 256;
 const MAGIC_VALUE = 0x0b0a_5107;
+const KEEP_ALIVE_MS = 0x7fff_ffff;
 
 /** Sizes of a new ring. */
 export interface RingOptions {
@@ -359,17 +360,17 @@ export class PacketRing {
   async #sleep(word: number, seen: number, signal?: AbortSignal): Promise<void> {
     const r = Atomics.waitAsync(this.#hdr, word, seen);
     if (!r.async) return;
-    if (!signal) {
-      await r.value;
-      return;
-    }
+    // Deno's event loop does not count a pending waitAsync as work; hold a
+    // timer so the process stays alive while we sleep.
+    const keepAlive = setTimeout(() => {}, KEEP_ALIVE_MS);
     // An abort wakes the sleeper by notifying the word it sleeps on.
     const onAbort = () => Atomics.notify(this.#hdr, word);
-    signal.addEventListener("abort", onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
       await r.value;
     } finally {
-      signal.removeEventListener("abort", onAbort);
+      clearTimeout(keepAlive);
+      signal?.removeEventListener("abort", onAbort);
     }
   }
 }
