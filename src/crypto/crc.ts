@@ -3,6 +3,7 @@
  * init and xor-out 0xFFFFFFFF), stored big-endian after the packet.
  * @module
  */
+import * as zlib from "node:zlib";
 
 /** Length of the CRC trailer. */
 export const CRC_LEN = 4;
@@ -17,6 +18,16 @@ const TABLE = (() => {
   return t;
 })();
 
+/** CRC-32 in plain TypeScript (table driven); the reference for {@link crc32}. */
+export function crc32Table(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+// node:zlib's native crc32 is ~20× faster for 1400 B; absent on older runtimes.
+const native = (zlib as unknown as { crc32?: (b: Uint8Array) => number }).crc32;
+
 /**
  * CRC-32 of `bytes`.
  *
@@ -27,9 +38,7 @@ const TABLE = (() => {
  * ```
  */
 export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return native ? native(bytes) >>> 0 : crc32Table(bytes);
 }
 
 /** A copy of `pkt` followed by its CRC-32, big-endian. */
