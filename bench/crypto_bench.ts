@@ -27,11 +27,13 @@ const base = time(() => {
   sink += plain.slice()[0]!;
 });
 const rows: [string, number][] = [[`copy ${SIZE} B (baseline)`, base]];
-for (const [name, nid] of [
-  ["aes-256-gcm", CipherNid.AES_256_GCM],
-  ["chacha20-poly1305", CipherNid.CHACHA20_POLY1305],
-  ["aes-128-ctr", CipherNid.AES_128_CTR],
-] as const) {
+for (
+  const [name, nid] of [
+    ["aes-256-gcm", CipherNid.AES_256_GCM],
+    ["chacha20-poly1305", CipherNid.CHACHA20_POLY1305],
+    ["aes-128-ctr", CipherNid.AES_128_CTR],
+  ] as const
+) {
   const tx = new PacketCrypt(nid, key), rx = new PacketCrypt(nid, key);
   const sealed = Array.from({ length: 64 }, () => tx.encrypt(plain));
   let j = 0;
@@ -43,6 +45,10 @@ rows.push([`crc32 ${SIZE} B`, time(() => (sink += crc32(plain)))]);
 console.log(`crypto_bench: ${N} packets of ${SIZE} B, Deno ${Deno.version.deno}`);
 for (const [n, us] of rows) {
   const mbps = (SIZE * 8) / us; // bits per µs = Mbit/s
-  console.log(`${n.padEnd(28)} ${us.toFixed(2).padStart(7)} µs  ${(us / base).toFixed(1).padStart(6)}× baseline  ${mbps.toFixed(0).padStart(6)} Mbit/s`);
+  console.log(
+    `${n.padEnd(28)} ${us.toFixed(2).padStart(7)} µs  ${
+      (us / base).toFixed(1).padStart(6)
+    }× baseline  ${mbps.toFixed(0).padStart(6)} Mbit/s`,
+  );
 }
 if (sink === -1) console.log(sink);

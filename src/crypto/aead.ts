@@ -17,7 +17,7 @@ import {
   randomFillSync,
 } from "node:crypto";
 import { Errno, OuroError } from "../lib/errors.ts";
-import { CipherNid, type CipherInfo, cipherByNid } from "./nid.ts";
+import { cipherByNid, type CipherInfo, CipherNid } from "./nid.ts";
 import { KeyRotation, type RotationStart } from "./rotation.ts";
 import { SYM_KEY_LEN } from "./kdf.ts";
 
@@ -33,8 +33,18 @@ const IV_POOL_LEN = 4096;
 
 // node's overloads are keyed on literal cipher names; all ours share this shape.
 type Opts = { authTagLength: number } | undefined;
-const newCipher = createCipheriv as unknown as (n: string, k: Uint8Array, iv: Uint8Array, o: Opts) => CipherGCM;
-const newDecipher = createDecipheriv as unknown as (n: string, k: Uint8Array, iv: Uint8Array, o: Opts) => DecipherGCM;
+const newCipher = createCipheriv as unknown as (
+  n: string,
+  k: Uint8Array,
+  iv: Uint8Array,
+  o: Opts,
+) => CipherGCM;
+const newDecipher = createDecipheriv as unknown as (
+  n: string,
+  k: Uint8Array,
+  iv: Uint8Array,
+  o: Opts,
+) => DecipherGCM;
 
 /**
  * Encryption context of one flow.
@@ -61,6 +71,7 @@ export class PacketCrypt {
   #poolPos = IV_POOL_LEN;
 
   /**
+   * Create the context of one flow from the OAP result.
    * @param cipherNid negotiated cipher NID (non-zero)
    * @param key the 32-byte symmetric key from OAP (shorter ciphers use its prefix)
    * @throws OuroError ECRYPT for an unknown cipher or a key that is not 32 bytes,
@@ -68,12 +79,23 @@ export class PacketCrypt {
    */
   constructor(cipherNid: number, key: Uint8Array, start?: RotationStart) {
     const c = cipherByNid(cipherNid);
-    if (!c) throw new OuroError(Errno.ECRYPT, `Cannot set up encryption: unknown cipher NID ${cipherNid}`);
+    if (!c) {
+      throw new OuroError(
+        Errno.ECRYPT,
+        `Cannot set up encryption: unknown cipher NID ${cipherNid}`,
+      );
+    }
     if (UNSUPPORTED.has(cipherNid)) {
-      throw new OuroError(Errno.ENOTSUP, `Cannot set up encryption: ${c.name} is not available on this platform`);
+      throw new OuroError(
+        Errno.ENOTSUP,
+        `Cannot set up encryption: ${c.name} is not available on this platform`,
+      );
     }
     if (key.length !== SYM_KEY_LEN) {
-      throw new OuroError(Errno.ECRYPT, `Cannot set up encryption: key must be 32 bytes, got ${key.length}`);
+      throw new OuroError(
+        Errno.ECRYPT,
+        `Cannot set up encryption: key must be 32 bytes, got ${key.length}`,
+      );
     }
     this.cipher = c;
     this.#aead = c.tagLen > 0;

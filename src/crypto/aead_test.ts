@@ -12,12 +12,30 @@ const PT = Uint8Array.from({ length: 64 }, (_, i) => (i * 7) & 0xff);
 // ChaCha20Poly1305, AES-CTR) from KEY and PT: IV ‖ ciphertext ‖ tag, IV[0] = 0x8f
 // (phase bit 1), no associated data, key prefix for the 128/192-bit ciphers.
 const VECTORS: [number, string][] = [
-  [901, "8f0102030405060708090a0b27d1e612cd914b375d3b09933424a7fff7bc3b9bb90c0fb8cd75e891c8a089b51b200daf312f28b664b07aa47e3689b45c20fc8895ac217f8d3e0323017ee39d59bbe02894ca1cd4d73314756ea51889"],
-  [895, "8f0102030405060708090a0b494e141d370d927e52c96c1f90a2c1ea1deb4080299a700186e07b833a3a095ec0de8f5725cd17354a7813867df521044bf487c589672b3df14132cbc103eee97e73ad63d1328e18744362e23c45873a"],
-  [1018, "8f0102030405060708090a0bc9aefe9fa38fed7456b231e9aea040af9e735c22d65d70ddceeda606f523ec1d889cea67eb34b076be08ebd9cd3ee93df40dcf9c0dee3ab773e1920e9fbb259dfc997b41f8ffdefc76d8e3e0fd7bf7dd"],
-  [904, "8f0102030405060708090a0b0c0d0e0f26b089a1bd69598812c0dd5c6d2b8f80bfff846674a80540e24e4ba7cb11029cb65573e31481d38449de001f4ae20462f6221eb35a9fb4da068540e89a8f7e0f"],
-  [905, "8f0102030405060708090a0b0c0d0e0fe06b8a1db9aa7f987f37191f2143973fe4f4d6e39fd7b1d7b85534202719a43c9049f17512413469f805707835a8fb1a5bf3f768afe82e1094dea08bea362539"],
-  [906, "8f0102030405060708090a0b0c0d0e0f22d56fc15687eb6e556814e6f8d14cc6aea59d2354c861a9d78f78a55e03ec09a6c3ea3a528ef54ff5afc0cbefe315865060ce378501169033a9fe924ef35359"],
+  [
+    901,
+    "8f0102030405060708090a0b27d1e612cd914b375d3b09933424a7fff7bc3b9bb90c0fb8cd75e891c8a089b51b200daf312f28b664b07aa47e3689b45c20fc8895ac217f8d3e0323017ee39d59bbe02894ca1cd4d73314756ea51889",
+  ],
+  [
+    895,
+    "8f0102030405060708090a0b494e141d370d927e52c96c1f90a2c1ea1deb4080299a700186e07b833a3a095ec0de8f5725cd17354a7813867df521044bf487c589672b3df14132cbc103eee97e73ad63d1328e18744362e23c45873a",
+  ],
+  [
+    1018,
+    "8f0102030405060708090a0bc9aefe9fa38fed7456b231e9aea040af9e735c22d65d70ddceeda606f523ec1d889cea67eb34b076be08ebd9cd3ee93df40dcf9c0dee3ab773e1920e9fbb259dfc997b41f8ffdefc76d8e3e0fd7bf7dd",
+  ],
+  [
+    904,
+    "8f0102030405060708090a0b0c0d0e0f26b089a1bd69598812c0dd5c6d2b8f80bfff846674a80540e24e4ba7cb11029cb65573e31481d38449de001f4ae20462f6221eb35a9fb4da068540e89a8f7e0f",
+  ],
+  [
+    905,
+    "8f0102030405060708090a0b0c0d0e0fe06b8a1db9aa7f987f37191f2143973fe4f4d6e39fd7b1d7b85534202719a43c9049f17512413469f805707835a8fb1a5bf3f768afe82e1094dea08bea362539",
+  ],
+  [
+    906,
+    "8f0102030405060708090a0b0c0d0e0f22d56fc15687eb6e556814e6f8d14cc6aea59d2354c861a9d78f78a55e03ec09a6c3ea3a528ef54ff5afc0cbefe315865060ce378501169033a9fe924ef35359",
+  ],
 ];
 
 Deno.test("aead: decrypts packets built by an independent implementation", () => {
@@ -29,7 +47,10 @@ Deno.test("aead: decrypts packets built by an independent implementation", () =>
 });
 
 Deno.test("aead: packet layout and sizes (92 B for a 64 B oping SDU with GCM, as captured)", () => {
-  const sizes: [number, number][] = [[901, 92], [895, 92], [1018, 92], [904, 80], [905, 80], [906, 80]];
+  const sizes: [number, number][] = [[901, 92], [895, 92], [1018, 92], [904, 80], [905, 80], [
+    906,
+    80,
+  ]];
   for (const [nid, len] of sizes) {
     const a = new PacketCrypt(nid, KEY);
     const pkt = a.encrypt(PT);
@@ -99,4 +120,17 @@ Deno.test("aead: phase bit and key change across the 2^20 boundary", () => {
   // Packets sealed with k1 directly (as a fresh context on k1) open too.
   const fromK1 = new PacketCrypt(901, k1, { cntr: ROTATION_MASK }).encrypt(PT);
   assertBytes(b.decrypt(fromK1)!, PT);
+});
+
+Deno.test("aead: fuzz decrypt never throws", async () => {
+  const { fuzzDecoder } = await import("../../tests/util/fuzz.ts");
+  for (const nid of [901, 1018, 904]) {
+    const rx = new PacketCrypt(nid, KEY);
+    const seeds = [
+      new PacketCrypt(nid, KEY).encrypt(PT),
+      new PacketCrypt(nid, KEY).encrypt(new Uint8Array(0)),
+    ];
+    const r = fuzzDecoder((b) => rx.decrypt(b), seeds, 3000, nid);
+    assertEquals(r.rejected, 0);
+  }
 });

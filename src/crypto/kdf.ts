@@ -85,16 +85,29 @@ export function deriveDheKey(
   theirPub: Uint8Array,
 ): Uint8Array {
   if (sharedSecret.length < SYM_KEY_LEN) {
-    throw new OuroError(Errno.ECRYPT, `Cannot derive key: shared secret of ${sharedSecret.length} < 32 bytes`);
+    throw new OuroError(
+      Errno.ECRYPT,
+      `Cannot derive key: shared secret of ${sharedSecret.length} < 32 bytes`,
+    );
   }
-  return hkdf(kdfDigestName(kdfNid), sharedSecret, dheSalt(ourPub, theirPub), INFO_DHE, SYM_KEY_LEN);
+  return hkdf(
+    kdfDigestName(kdfNid),
+    sharedSecret,
+    dheSalt(ourPub, theirPub),
+    INFO_DHE,
+    SYM_KEY_LEN,
+  );
 }
 
 /**
  * Symmetric key from a KEM shared secret (spec 04 §6.2). `encapPub` is the
  * public key that was encapsulated to (DER SPKI for ML-KEM, raw for hybrids).
  */
-export function deriveKemKey(kdfNid: number, sharedSecret: Uint8Array, encapPub: Uint8Array): Uint8Array {
+export function deriveKemKey(
+  kdfNid: number,
+  sharedSecret: Uint8Array,
+  encapPub: Uint8Array,
+): Uint8Array {
   return hkdf(kdfDigestName(kdfNid), sharedSecret, sha256(encapPub), INFO_KEM, SYM_KEY_LEN);
 }
 

@@ -21,8 +21,17 @@ const A = fromHex("3059010203");
 const B = fromHex("305901"); // prefix of A: shorter sorts first
 
 Deno.test("kdf: HKDF matches RFC 5869 test case 1", () => {
-  const okm = hkdf("sha256", fromHex("0b".repeat(22)), fromHex("000102030405060708090a0b0c"), fromHex("f0f1f2f3f4f5f6f7f8f9"), 42);
-  assertEquals(toHex(okm), "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+  const okm = hkdf(
+    "sha256",
+    fromHex("0b".repeat(22)),
+    fromHex("000102030405060708090a0b0c"),
+    fromHex("f0f1f2f3f4f5f6f7f8f9"),
+    42,
+  );
+  assertEquals(
+    toHex(okm),
+    "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
+  );
 });
 
 Deno.test("kdf: memcmp order and DHE salt", () => {
@@ -56,9 +65,15 @@ Deno.test("kdf: DHE salt over the two P-256 keys of udp4-encrypted.pcap", () => 
   const resp = fromHex(
     "3059301306072a8648ce3d020106082a8648ce3d030107034200047884e152f548502d614312347018e33f9d513fd783178083431343c4c457d1e45bf028a900aa2bd3480c0c2e4b5afe37f8c24368b89c5cc92b1227d5fb133694",
   );
-  assertEquals(toHex(dheSalt(req, resp)), "5df95a5be51e837fc245af4306e0dfd80f4de85d6be929cf930c261c6032391e");
+  assertEquals(
+    toHex(dheSalt(req, resp)),
+    "5df95a5be51e837fc245af4306e0dfd80f4de85d6be929cf930c261c6032391e",
+  );
   const ss = new Uint8Array(32).fill(0x5a);
-  assertEquals(toHex(deriveDheKey(672, ss, resp, req)), "25a9b4da3a57ee5c0db28c9e1a12acfaa7858a3d2f1c5b09a899d90f14fcfff6");
+  assertEquals(
+    toHex(deriveDheKey(672, ss, resp, req)),
+    "25a9b4da3a57ee5c0db28c9e1a12acfaa7858a3d2f1c5b09a899d90f14fcfff6",
+  );
 });
 
 Deno.test("kdf: short shared secret is ECRYPT", () => {
@@ -70,7 +85,10 @@ Deno.test("kdf: KEM key known answer", () => {
   ss.fill(0xaa, 0, 32);
   ss.fill(0xbb, 32);
   const pub = Uint8Array.from({ length: 1216 }, (_, i) => i & 0xff);
-  assertEquals(toHex(deriveKemKey(672, ss, pub)), "940cd379593e9a0875a1d75ab33aaa298f63b840bb40957be65eb6fa73d70c42");
+  assertEquals(
+    toHex(deriveKemKey(672, ss, pub)),
+    "940cd379593e9a0875a1d75ab33aaa298f63b840bb40957be65eb6fa73d70c42",
+  );
 });
 
 Deno.test("kdf: key rotation chain known answers", () => {
@@ -78,5 +96,8 @@ Deno.test("kdf: key rotation chain known answers", () => {
   assertEquals(toHex(salt), "630dcd2966c4336691125448bbb25b4ff412a49c732db2c8abc1b8581bd710dd");
   const k1 = rotateKey(IKM, salt);
   assertEquals(toHex(k1), "cf95b6c68e77b8713cdfd62033f2bea52f621b894e197be6934c6ff99735d1a5");
-  assertEquals(toHex(rotateKey(k1, salt)), "4c3544057ff00629fb982b8c17201efcbee072bc377c0496131bc840903559b9");
+  assertEquals(
+    toHex(rotateKey(k1, salt)),
+    "4c3544057ff00629fb982b8c17201efcbee072bc377c0496131bc840903559b9",
+  );
 });

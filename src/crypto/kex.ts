@@ -13,7 +13,7 @@ import { Buffer } from "node:buffer";
 import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { Errno, OuroError } from "../lib/errors.ts";
 import { deriveDheKey, deriveKemKey } from "./kdf.ts";
-import { KexNid, kexByNid } from "./nid.ts";
+import { kexByNid, KexNid } from "./nid.ts";
 
 /** An ephemeral (or loaded) key pair for one handshake. */
 export interface KexKeyPair {
@@ -27,7 +27,12 @@ export interface KexKeyPair {
   readonly priv: { ec?: KeyObject; kem?: CryptoKey };
 }
 
-interface EcAlg { type: "ec" | "x25519" | "x448"; curve?: string; rawLen: number; spkiPrefix?: string }
+interface EcAlg {
+  type: "ec" | "x25519" | "x448";
+  curve?: string;
+  rawLen: number;
+  spkiPrefix?: string;
+}
 const EC: Record<number, EcAlg> = {
   [KexNid.PRIME256V1]: { type: "ec", curve: "prime256v1", rawLen: 65 },
   [KexNid.SECP384R1]: { type: "ec", curve: "secp384r1", rawLen: 97 },
@@ -36,11 +41,23 @@ const EC: Record<number, EcAlg> = {
   [KexNid.X448]: { type: "x448", rawLen: 56, spkiPrefix: "3042300506032b656f033900" },
 };
 
-interface KemAlg { name: string; spkiLen: number; oidLast: number; ekLen: number; ctLen: number }
+interface KemAlg {
+  name: string;
+  spkiLen: number;
+  oidLast: number;
+  ekLen: number;
+  ctLen: number;
+}
 const KEM: Record<number, KemAlg> = {
   [KexNid.ML_KEM_512]: { name: "ML-KEM-512", spkiLen: 822, oidLast: 1, ekLen: 800, ctLen: 768 },
   [KexNid.ML_KEM_768]: { name: "ML-KEM-768", spkiLen: 1206, oidLast: 2, ekLen: 1184, ctLen: 1088 },
-  [KexNid.ML_KEM_1024]: { name: "ML-KEM-1024", spkiLen: 1590, oidLast: 3, ekLen: 1568, ctLen: 1568 },
+  [KexNid.ML_KEM_1024]: {
+    name: "ML-KEM-1024",
+    spkiLen: 1590,
+    oidLast: 3,
+    ekLen: 1568,
+    ctLen: 1568,
+  },
 };
 
 /** Hybrid = ML-KEM part ‖ classical part in every field (spec 04 §6.2). */
@@ -73,7 +90,10 @@ function spki(k: KeyObject): Uint8Array {
 function ecGenerate(nid: number): { key: KeyObject; pub: Uint8Array } {
   const a = EC[nid]!;
   // deno-lint-ignore no-explicit-any
-  const kp = generateKeyPairSync(a.type as any, a.curve ? { namedCurve: a.curve } : {}) as unknown as {
+  const kp = generateKeyPairSync(
+    a.type as any,
+    a.curve ? { namedCurve: a.curve } : {},
+  ) as unknown as {
     publicKey: KeyObject;
     privateKey: KeyObject;
   };
@@ -135,13 +155,20 @@ export function kexNidOfPublic(key: Uint8Array, raw: boolean): number {
     fail("Cannot identify key exchange: unparsable public key", e);
   }
   const nid = ecNidOf(k);
-  if (nid === undefined) fail(`Cannot identify key exchange: unsupported key type ${k.asymmetricKeyType}`);
+  if (nid === undefined) {
+    fail(`Cannot identify key exchange: unsupported key type ${k.asymmetricKeyType}`);
+  }
   return nid;
 }
 
-async function kemGenerate(nid: number): Promise<{ key: CryptoKey; spki: Uint8Array; ek: Uint8Array }> {
+async function kemGenerate(
+  nid: number,
+): Promise<{ key: CryptoKey; spki: Uint8Array; ek: Uint8Array }> {
   const a = KEM[nid]!;
-  const kp = await subtle.generateKey({ name: a.name }, true, ["encapsulateBits", "decapsulateBits"]);
+  const kp = await subtle.generateKey({ name: a.name }, true, [
+    "encapsulateBits",
+    "decapsulateBits",
+  ]);
   const spkiB = new Uint8Array(await subtle.exportKey("spki", kp.publicKey));
   const ek = new Uint8Array(await subtle.exportKey("raw-public", kp.publicKey));
   return { key: kp.privateKey, spki: spkiB, ek };
@@ -161,7 +188,9 @@ async function kemEncapRaw(nid: number, pub: Uint8Array, format: "spki" | "raw-p
 
 async function kemDecapRaw(nid: number, priv: CryptoKey, ct: Uint8Array): Promise<Uint8Array> {
   const a = KEM[nid]!;
-  if (ct.length !== a.ctLen) fail(`Cannot decapsulate: ciphertext of ${ct.length} bytes, want ${a.ctLen}`);
+  if (ct.length !== a.ctLen) {
+    fail(`Cannot decapsulate: ciphertext of ${ct.length} bytes, want ${a.ctLen}`);
+  }
   try {
     return new Uint8Array(await subtle.decapsulateBits({ name: a.name }, priv, ct));
   } catch (e) {
@@ -236,7 +265,9 @@ export async function kemEncapsulate(
   const h = HYBRID[nid];
   if (!h) fail(`Cannot encapsulate: ${nid} is not a KEM`);
   const ek = KEM[h.kem]!.ekLen, ec = EC[h.ec]!;
-  if (peerPublic.length !== ek + ec.rawLen) fail(`Cannot encapsulate: raw key of ${peerPublic.length} bytes`);
+  if (peerPublic.length !== ek + ec.rawLen) {
+    fail(`Cannot encapsulate: raw key of ${peerPublic.length} bytes`);
+  }
   const r = await kemEncapRaw(h.kem, peerPublic.subarray(0, ek), "raw-public");
   const eph = ecGenerate(h.ec);
   const peerEc = concat(hex(ec.spkiPrefix!), peerPublic.subarray(ek));
@@ -246,12 +277,19 @@ export async function kemEncapsulate(
 }
 
 /** Decapsulate a KEM ciphertext with our key pair; returns the shared secret. */
-export async function kemDecapsulate(pair: KexKeyPair, ciphertext: Uint8Array): Promise<Uint8Array> {
-  if (pair.nid in KEM && pair.priv.kem) return await kemDecapRaw(pair.nid, pair.priv.kem, ciphertext);
+export async function kemDecapsulate(
+  pair: KexKeyPair,
+  ciphertext: Uint8Array,
+): Promise<Uint8Array> {
+  if (pair.nid in KEM && pair.priv.kem) {
+    return await kemDecapRaw(pair.nid, pair.priv.kem, ciphertext);
+  }
   const h = HYBRID[pair.nid];
   if (!h || !pair.priv.kem || !pair.priv.ec) fail("Cannot decapsulate: not a KEM key pair");
   const ct = KEM[h.kem]!.ctLen, ec = EC[h.ec]!;
-  if (ciphertext.length !== ct + ec.rawLen) fail(`Cannot decapsulate: ciphertext of ${ciphertext.length} bytes`);
+  if (ciphertext.length !== ct + ec.rawLen) {
+    fail(`Cannot decapsulate: ciphertext of ${ciphertext.length} bytes`);
+  }
   const ss = await kemDecapRaw(h.kem, pair.priv.kem, ciphertext.subarray(0, ct));
   const dh = ecDerive(h.ec, pair.priv.ec, concat(hex(ec.spkiPrefix!), ciphertext.subarray(ct)));
   return concat(ss, dh);
@@ -274,22 +312,40 @@ export interface KexServerResult {
  * identify the algorithm of the request's `kex`, answer it, derive the key
  * with `kdfNid`. The caller does the rank checks on the returned `nid`.
  */
-export async function kexServer(reqKex: Uint8Array, reqRaw: boolean, kdfNid: number): Promise<KexServerResult> {
+export async function kexServer(
+  reqKex: Uint8Array,
+  reqRaw: boolean,
+  kdfNid: number,
+): Promise<KexServerResult> {
   const nid = kexNidOfPublic(reqKex, reqRaw);
   if (isKem(nid)) {
     const { ciphertext, sharedSecret } = await kemEncapsulate(nid, reqKex);
-    return { nid, kex: ciphertext, raw: nid in HYBRID, key: deriveKemKey(kdfNid, sharedSecret, reqKex) };
+    return {
+      nid,
+      kex: ciphertext,
+      raw: nid in HYBRID,
+      key: deriveKemKey(kdfNid, sharedSecret, reqKex),
+    };
   }
   const pair = await kexGenerate(nid);
   const ss = dhSharedSecret(pair, reqKex);
-  return { nid, kex: pair.publicKey, raw: false, key: deriveDheKey(kdfNid, ss, pair.publicKey, reqKex) };
+  return {
+    nid,
+    kex: pair.publicKey,
+    raw: false,
+    key: deriveDheKey(kdfNid, ss, pair.publicKey, reqKex),
+  };
 }
 
 /**
  * Client side completion (spec 04 §4 "Complete" step 4): derive the key
  * from our ephemeral pair and the response's `kex` with `kdfNid`.
  */
-export async function kexClientFinish(pair: KexKeyPair, respKex: Uint8Array, kdfNid: number): Promise<Uint8Array> {
+export async function kexClientFinish(
+  pair: KexKeyPair,
+  respKex: Uint8Array,
+  kdfNid: number,
+): Promise<Uint8Array> {
   if (respKex.length === 0) fail("Cannot complete key exchange: response carries no key");
   if (isKem(pair.nid)) {
     const ss = await kemDecapsulate(pair, respKex);

@@ -1,4 +1,11 @@
-import { assert, assertBytes, assertEquals, assertNotEquals, assertRejects, assertThrows } from "../../tests/util/assert.ts";
+import {
+  assert,
+  assertBytes,
+  assertEquals,
+  assertNotEquals,
+  assertRejects,
+  assertThrows,
+} from "../../tests/util/assert.ts";
 import { loadCapture, udpPayload } from "../../tests/util/pcap.ts";
 import { Buffer } from "node:buffer";
 import { createPrivateKey } from "node:crypto";
@@ -9,8 +16,8 @@ import {
   kemDecapsulate,
   kemEncapsulate,
   kexClientFinish,
-  type KexKeyPair,
   kexGenerate,
+  type KexKeyPair,
   kexNidOfPublic,
   kexServer,
   kexSupported,
@@ -55,9 +62,17 @@ Deno.test("kex: FFDHE is reported unsupported", async () => {
 
 Deno.test("kex: X25519 known answer (RFC 7748 §6.1 keys) through the OAP KDF", () => {
   const pkcs8 = (h: string) =>
-    createPrivateKey({ key: Buffer.from("302e020100300506032b656e04220420" + h, "hex"), format: "der", type: "pkcs8" });
-  const aPub = fromHex("302a300506032b656e0321008520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
-  const bPub = fromHex("302a300506032b656e032100de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+    createPrivateKey({
+      key: Buffer.from("302e020100300506032b656e04220420" + h, "hex"),
+      format: "der",
+      type: "pkcs8",
+    });
+  const aPub = fromHex(
+    "302a300506032b656e0321008520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+  );
+  const bPub = fromHex(
+    "302a300506032b656e032100de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
+  );
   const alice: KexKeyPair = {
     nid: 1034,
     publicKey: aPub,
@@ -67,8 +82,14 @@ Deno.test("kex: X25519 known answer (RFC 7748 §6.1 keys) through the OAP KDF", 
   const ss = dhSharedSecret(alice, bPub);
   assertEquals(toHex(ss), "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
   // HKDF expected values from python3 hmac/hashlib.
-  assertEquals(toHex(deriveDheKey(672, ss, aPub, bPub)), "027f4ac391ca6220db591ec4eee481d3e9c72ef82ff9d4697c2a97f0e5a6dedb");
-  assertEquals(toHex(deriveDheKey(673, ss, bPub, aPub)), "f2d35dd0634972a5ad235b5165ccd2cd3204f9b184b1d49b79626cb357cef439");
+  assertEquals(
+    toHex(deriveDheKey(672, ss, aPub, bPub)),
+    "027f4ac391ca6220db591ec4eee481d3e9c72ef82ff9d4697c2a97f0e5a6dedb",
+  );
+  assertEquals(
+    toHex(deriveDheKey(673, ss, bPub, aPub)),
+    "f2d35dd0634972a5ad235b5165ccd2cd3204f9b184b1d49b79626cb357cef439",
+  );
 });
 
 Deno.test("kex: P-256 known answer against the OpenSSL 3.0 CLI (genpkey, pkeyutl -derive, kdf HKDF)", () => {
@@ -89,7 +110,10 @@ Deno.test("kex: P-256 known answer against the OpenSSL 3.0 CLI (genpkey, pkeyutl
   assertEquals(kexNidOfPublic(bPub, false), 415);
   const ss = dhSharedSecret(a, bPub);
   assertEquals(toHex(ss), "354c6bbfc4b04ac2fbdbe3592814917b06ac7f4d51ee03c396040309bcf0e6ea");
-  assertEquals(toHex(deriveDheKey(672, ss, aPub, bPub)), "f7d9d2572e1c425e054308af2eeadbfdd20ba83d289b711dc12484c5cd226607");
+  assertEquals(
+    toHex(deriveDheKey(672, ss, aPub, bPub)),
+    "f7d9d2572e1c425e054308af2eeadbfdd20ba83d289b711dc12484c5cd226607",
+  );
 });
 
 Deno.test("kex: P-256 keys of udp4-encrypted.pcap are understood, ours have the same encoding", async () => {
@@ -132,5 +156,23 @@ Deno.test("kex: tampered KEM ciphertext yields a different key (implicit rejecti
     const ct = srv.kex.slice();
     ct[5]! ^= 1;
     assertNotEquals(Array.from(await kexClientFinish(pair, ct, 672)), Array.from(srv.key));
+  }
+});
+
+Deno.test("kex: fuzz public-key identification throws only ECRYPT", async () => {
+  const { mutate, rng } = await import("../../tests/util/fuzz.ts");
+  const seeds = [
+    (await kexGenerate(415)).publicKey,
+    (await kexGenerate(1034)).publicKey,
+    (await kexGenerate(1455)).publicKey,
+  ];
+  const r = rng(7);
+  for (let i = 0; i < 3000; i++) {
+    const input = mutate(seeds[i % seeds.length]!, r);
+    try {
+      kexNidOfPublic(input, r() < 0.2);
+    } catch (e) {
+      if (!(e instanceof OuroError)) throw new Error(`threw ${e} on ${toHex(input)}`);
+    }
   }
 });

@@ -6,6 +6,7 @@
 
 /** A per-packet cipher. */
 export interface CipherInfo {
+  /** OpenSSL NID on the wire. */
   readonly nid: number;
   /** Name as in `enc.conf` and node:crypto. */
   readonly name: string;
@@ -24,19 +25,25 @@ export type KexKind = "ffdhe" | "ecdh" | "kem" | "hybrid-kem";
 
 /** A key-exchange algorithm (carried implicitly by the key, not by a NID field). */
 export interface KexInfo {
+  /** OpenSSL NID (Ouroboros-private for the hybrids). */
   readonly nid: number;
+  /** Name as in `enc.conf`. */
   readonly name: string;
+  /** DH, KEM or hybrid KEM. */
   readonly kind: KexKind;
+  /** Negotiation rank, higher = stronger. */
   readonly rank: number;
 }
 
 /** A digest (KDF hash, signature digest, request hash). */
 export interface DigestInfo {
+  /** OpenSSL NID on the wire. */
   readonly nid: number;
   /** Name as in `enc.conf` and node:crypto. */
   readonly name: string;
   /** Output length in bytes. */
   readonly len: number;
+  /** Negotiation rank, higher = stronger. */
   readonly rank: number;
 }
 
@@ -84,10 +91,20 @@ export const DigestNid = {
 } as const;
 
 function table<T extends { nid: number; name: string }>(rows: T[]) {
-  return { byNid: new Map(rows.map((r) => [r.nid, r])), byName: new Map(rows.map((r) => [r.name, r])) };
+  return {
+    byNid: new Map(rows.map((r) => [r.nid, r])),
+    byName: new Map(rows.map((r) => [r.name, r])),
+  };
 }
 
-const C = (nid: number, name: string, keyLen: number, ivLen: number, tagLen: number, rank: number): CipherInfo => ({ nid, name, keyLen, ivLen, tagLen, rank });
+const C = (
+  nid: number,
+  name: string,
+  keyLen: number,
+  ivLen: number,
+  tagLen: number,
+  rank: number,
+): CipherInfo => ({ nid, name, keyLen, ivLen, tagLen, rank });
 const CIPHERS = table<CipherInfo>([
   C(904, "aes-128-ctr", 16, 16, 0, 1),
   C(905, "aes-192-ctr", 24, 16, 0, 2),
@@ -98,7 +115,12 @@ const CIPHERS = table<CipherInfo>([
   C(1018, "chacha20-poly1305", 32, 12, 16, 7),
 ]);
 
-const K = (nid: number, name: string, kind: KexKind, rank: number): KexInfo => ({ nid, name, kind, rank });
+const K = (nid: number, name: string, kind: KexKind, rank: number): KexInfo => ({
+  nid,
+  name,
+  kind,
+  rank,
+});
 const KEXES = table<KexInfo>([
   K(1126, "ffdhe2048", "ffdhe", 1),
   K(415, "prime256v1", "ecdh", 2),
@@ -115,7 +137,12 @@ const KEXES = table<KexInfo>([
   K(2054, "X448MLKEM1024", "hybrid-kem", 13),
 ]);
 
-const D = (nid: number, name: string, len: number, rank: number): DigestInfo => ({ nid, name, len, rank });
+const D = (nid: number, name: string, len: number, rank: number): DigestInfo => ({
+  nid,
+  name,
+  len,
+  rank,
+});
 const DIGESTS = table<DigestInfo>([
   D(1057, "blake2s256", 32, 1),
   D(672, "sha256", 32, 2),
@@ -174,7 +201,9 @@ export function isValidDigestNid(nid: number): boolean {
   return nid === 0 || DIGESTS.byNid.has(nid);
 }
 
-/** All ciphers, all key exchanges, all digests (for listings). */
+/** All ciphers (for listings). */
 export const ALL_CIPHERS: readonly CipherInfo[] = [...CIPHERS.byNid.values()];
+/** All key exchanges. */
 export const ALL_KEXES: readonly KexInfo[] = [...KEXES.byNid.values()];
+/** All digests. */
 export const ALL_DIGESTS: readonly DigestInfo[] = [...DIGESTS.byNid.values()];

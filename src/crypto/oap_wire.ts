@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { DecodeError } from "../lib/errors.ts";
-import { DigestNid, digestByNid, isValidCipherNid, isValidDigestNid } from "./nid.ts";
+import { digestByNid, DigestNid, isValidCipherNid, isValidDigestNid } from "./nid.ts";
 
 /** Length of the fixed part of an OAP header. */
 export const OAP_HDR_LEN = 36;
@@ -23,8 +23,8 @@ export const KEX_FLAG_RAW = 0x8000;
 export const KEX_FLAG_CLIENT_ENCAP = 0x4000;
 /** `kex_len` bits 0–13: length. */
 export const KEX_LEN_MASK = 0x3fff;
-/** Digest of the request hash when the request's `md_nid` is 0. */
-export const DEFAULT_REQ_MD_NID = DigestNid.SHA384;
+/** Digest of the request hash when the request's `md_nid` is 0 (SHA-384). */
+export const DEFAULT_REQ_MD_NID: number = DigestNid.SHA384;
 
 /** A decoded (or to-be-encoded) OAP header. */
 export interface OapHeader {
@@ -94,7 +94,9 @@ function checkU16(v: number, what: string): void {
  * ```
  */
 export function encodeOap(h: OapHeader): Uint8Array {
-  if (h.id.length !== OAP_ID_LEN) throw new RangeError("Cannot encode OAP header: id must be 16 bytes");
+  if (h.id.length !== OAP_ID_LEN) {
+    throw new RangeError("Cannot encode OAP header: id must be 16 bytes");
+  }
   if (h.timestampNs < 0n || h.timestampNs > 0xffffffffffffffffn) {
     throw new RangeError("Cannot encode OAP header: timestamp is not a u64");
   }
@@ -103,12 +105,15 @@ export function encodeOap(h: OapHeader): Uint8Array {
   checkU16(h.mdNid, "md_nid");
   checkU16(h.crt.length, "crt_len");
   checkU16(h.data.length, "data_len");
-  if (h.kex.length > KEX_LEN_MASK) throw new RangeError(`Cannot encode OAP header: kex_len ${h.kex.length} > 16383`);
+  if (h.kex.length > KEX_LEN_MASK) {
+    throw new RangeError(`Cannot encode OAP header: kex_len ${h.kex.length} > 16383`);
+  }
   if (h.crt.length === 0 && h.signature.length > 0) {
     throw new RangeError("Cannot encode OAP header: signature without certificate");
   }
   const hashLen = h.reqHash?.length ?? 0;
-  const total = OAP_HDR_LEN + h.crt.length + h.kex.length + h.data.length + hashLen + h.signature.length;
+  const total = OAP_HDR_LEN + h.crt.length + h.kex.length + h.data.length + hashLen +
+    h.signature.length;
   const b = new Uint8Array(total);
   const dv = new DataView(b.buffer);
   b.set(h.id, 0);
@@ -145,22 +150,37 @@ export function decodeOap(b: Uint8Array, hashLen = 0): OapHeader {
   const cipherNid = dv.getUint16(24);
   const kdfNid = dv.getUint16(26);
   const mdNid = dv.getUint16(28);
-  if (!isValidCipherNid(cipherNid)) throw new DecodeError("oap-cipher", `Cannot decode OAP header: unknown cipher NID ${cipherNid}`);
-  if (!isValidDigestNid(kdfNid)) throw new DecodeError("oap-kdf", `Cannot decode OAP header: unknown KDF NID ${kdfNid}`);
-  if (!isValidDigestNid(mdNid)) throw new DecodeError("oap-md", `Cannot decode OAP header: unknown digest NID ${mdNid}`);
+  if (!isValidCipherNid(cipherNid)) {
+    throw new DecodeError(
+      "oap-cipher",
+      `Cannot decode OAP header: unknown cipher NID ${cipherNid}`,
+    );
+  }
+  if (!isValidDigestNid(kdfNid)) {
+    throw new DecodeError("oap-kdf", `Cannot decode OAP header: unknown KDF NID ${kdfNid}`);
+  }
+  if (!isValidDigestNid(mdNid)) {
+    throw new DecodeError("oap-md", `Cannot decode OAP header: unknown digest NID ${mdNid}`);
+  }
   const crtLen = dv.getUint16(30);
   const kexField = dv.getUint16(32);
   const kexLen = kexField & KEX_LEN_MASK;
   const dataLen = dv.getUint16(34);
   const fixed = OAP_HDR_LEN + crtLen + kexLen + dataLen + hashLen;
   if (fixed > b.length) {
-    throw new DecodeError("oap-length", `Cannot decode OAP header: fields need ${fixed} bytes, have ${b.length}`);
+    throw new DecodeError(
+      "oap-length",
+      `Cannot decode OAP header: fields need ${fixed} bytes, have ${b.length}`,
+    );
   }
   if (crtLen === 0 && fixed !== b.length) {
-    throw new DecodeError("oap-trailing", `Cannot decode OAP header: ${b.length - fixed} trailing bytes without certificate`);
+    throw new DecodeError(
+      "oap-trailing",
+      `Cannot decode OAP header: ${b.length - fixed} trailing bytes without certificate`,
+    );
   }
   let off = OAP_HDR_LEN;
-  const take = (n: number) => b.slice(off, (off += n));
+  const take = (n: number) => b.slice(off, off += n);
   const h: OapHeader = {
     id: b.slice(0, OAP_ID_LEN),
     timestampNs: dv.getBigUint64(16),

@@ -47,8 +47,20 @@ Deno.test("oap: unencrypted request/response of udp4-unicast.pcap byte-exact", (
     const q = decodeOapRequest(req);
     assertEquals(oapIdText(q.id), id);
     assertEquals(q.timestampNs, tsq);
-    assertEquals([q.cipherNid, q.kdfNid, q.mdNid, q.crt.length, q.kex.length, q.data.length], [0, 0, 0, 0, 0, 0]);
-    assertEquals([q.kexRaw, q.kexClientEncap, q.reqHash, q.signature.length], [false, false, undefined, 0]);
+    assertEquals([q.cipherNid, q.kdfNid, q.mdNid, q.crt.length, q.kex.length, q.data.length], [
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+    ]);
+    assertEquals([q.kexRaw, q.kexClientEncap, q.reqHash, q.signature.length], [
+      false,
+      false,
+      undefined,
+      0,
+    ]);
     assertBytes(encodeOap(q), req);
 
     assertEquals(reqHashLen(q.mdNid), 48);
@@ -78,10 +90,19 @@ Deno.test("oap: encrypted handshake of udp4-encrypted.pcap (P-256, AES-256-GCM, 
   const q = decodeOapRequest(req);
   assertEquals(oapIdText(q.id), "da3825bbcf0d1c3e");
   assertEquals(q.timestampNs, 1795463022916649907n);
-  assertEquals([q.cipherNid, q.kdfNid, q.mdNid, q.crt.length, q.kex.length], [901, 672, 672, 0, 91]);
+  assertEquals([q.cipherNid, q.kdfNid, q.mdNid, q.crt.length, q.kex.length], [
+    901,
+    672,
+    672,
+    0,
+    91,
+  ]);
   assertEquals([q.kexRaw, q.kexClientEncap], [false, false]);
   // DER SubjectPublicKeyInfo, id-ecPublicKey + prime256v1, uncompressed point.
-  assertEquals(toHex(q.kex.subarray(0, 27)), "3059301306072a8648ce3d020106082a8648ce3d03010703420004");
+  assertEquals(
+    toHex(q.kex.subarray(0, 27)),
+    "3059301306072a8648ce3d020106082a8648ce3d03010703420004",
+  );
   assertEquals(toHex(q.kex.subarray(-4)), "8b008695");
   assertBytes(encodeOap(q), req);
 
@@ -90,7 +111,10 @@ Deno.test("oap: encrypted handshake of udp4-encrypted.pcap (P-256, AES-256-GCM, 
   assertBytes(r.id, q.id);
   assertEquals(r.timestampNs, 1795463022919964340n);
   assertEquals([r.cipherNid, r.kdfNid, r.mdNid, r.crt.length, r.kex.length], [901, 672, 0, 0, 91]);
-  assertEquals(toHex(r.kex.subarray(0, 27)), "3059301306072a8648ce3d020106082a8648ce3d03010703420004");
+  assertEquals(
+    toHex(r.kex.subarray(0, 27)),
+    "3059301306072a8648ce3d020106082a8648ce3d03010703420004",
+  );
   assertEquals(toHex(r.kex.subarray(-4)), "fb133694");
   const sha256 = new Uint8Array(await crypto.subtle.digest("SHA-256", req));
   assertBytes(r.reqHash!, sha256);
@@ -119,7 +143,10 @@ Deno.test("oap: round trip with certificate, raw client-encap kex, hash and sign
   const h = sample();
   const b = encodeOap(h);
   assertEquals(b.length, 36 + 3 + 1216 + 48 + 71);
-  assertEquals(toHex(b.subarray(16, 36)), "fedcba9876543210" + "03fa" + "044a" + "02a1" + "0003" + "c4c0" + "0000");
+  assertEquals(
+    toHex(b.subarray(16, 36)),
+    "fedcba9876543210" + "03fa" + "044a" + "02a1" + "0003" + "c4c0" + "0000",
+  );
   const d = decodeOap(b, 48);
   assertEquals(d, h);
   assertEquals(oapSignedPart(b, d).length, b.length - 71);

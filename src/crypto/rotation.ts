@@ -19,8 +19,11 @@ export const PRV_DROP_AGE = ROTATION_MASK / 2;
 
 /** Initial counters (tests, or a port resuming a context). */
 export interface RotationStart {
+  /** Packet counter (u32). */
   cntr?: number;
+  /** Packets since the last rotation. */
   age?: number;
+  /** Current phase. */
   phase?: 0 | 1;
 }
 
@@ -36,6 +39,7 @@ export class KeyRotation {
   #age: number;
   #phase: 0 | 1;
 
+  /** Start from the OAP key (and optionally given counters). */
   constructor(key: Uint8Array, start: RotationStart = {}) {
     this.#cur = key.slice();
     this.#salt = rotationSalt(key);

@@ -36,7 +36,10 @@ Deno.test("rotation: rx rotates on a phase change only when old enough", () => {
  * Two peers exchanging packets by `pattern` (true = a→b, false = b→a); every
  * packet must be decryptable at the receiver with one of the keys it tries.
  */
-function simulate(n: number, pattern: (i: number) => boolean): { a: KeyRotation; b: KeyRotation; rotations: number } {
+function simulate(
+  n: number,
+  pattern: (i: number) => boolean,
+): { a: KeyRotation; b: KeyRotation; rotations: number } {
   const a = new KeyRotation(KEY), b = new KeyRotation(KEY);
   let rotations = 0, lastPhase = 0;
   for (let i = 0; i < n; i++) {

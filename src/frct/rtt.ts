@@ -16,8 +16,11 @@ import {
 
 /** Estimator state, ns. `srttNs == 0` means "no sample yet". */
 export interface RttState {
+  /** Smoothed RTT, ns. */
   readonly srttNs: number;
+  /** Mean deviation, ns. */
   readonly mdevNs: number;
+  /** Retransmission timeout, ns. */
   readonly rtoNs: number;
 }
 

@@ -8,8 +8,8 @@ import {
   decodeFrct,
   encodeFrct,
   frctFlagsText,
-  frctPayload,
   type FrctHeader,
+  frctPayload,
   rewriteAckno,
   writeFrct,
 } from "./wire.ts";
@@ -38,7 +38,10 @@ Deno.test("frct: encoder rejects out-of-range fields", () => {
   assertThrows(() => encodeFrct({ flags: 1, window: 0, seqno: -1, ackno: 0 }), RangeError);
   assertThrows(() => encodeFrct({ flags: 1, window: 0, seqno: 0, ackno: 2 ** 32 }), RangeError);
   assertThrows(() => encodeFrct({ flags: 1, window: 0, seqno: 0.5, ackno: 0 }), RangeError);
-  assertThrows(() => writeFrct(new Uint8Array(20), 9, { flags: 1, window: 0, seqno: 0, ackno: 0 }), RangeError);
+  assertThrows(
+    () => writeFrct(new Uint8Array(20), 9, { flags: 1, window: 0, seqno: 0, ackno: 0 }),
+    RangeError,
+  );
 });
 
 Deno.test("frct: writeFrct at an offset and rewriteAckno", () => {
