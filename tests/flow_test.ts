@@ -1,0 +1,228 @@
+/**
+ * The flow API against a real IRMd (in this process) over its real UNIX
+ * socket: allocation, acceptance, data, deallocation, events, back-pressure.
+ */
+import { assert, assertBytes, assertEquals, assertRejects } from "./util/assert.ts";
+import { Irmd } from "../src/irmd/daemon.ts";
+import { applyConfig } from "../src/cli/irmd.ts";
+import { setLogLevel } from "../src/lib/log.ts";
+import { Errno, FlowSet, isErrno, Ouro, OuroError, qosData, qosVoice } from "../mod.ts";
+import { encodeJson, FrameKind } from "../src/lib/ctl.ts";
+
+setLogLevel("error");
+
+async function withDaemon(direct: boolean, fn: (d: Irmd) => Promise<void>): Promise<void> {
+  const rundir = await Deno.makeTempDir({ prefix: "ouro-flow-" });
+  const d = await Irmd.start({ rundir, direct });
+  try {
+    await applyConfig(d, `[local.loc]\nbootstrap = "L"\n`, "test");
+    await fn(d);
+  } finally {
+    await d.stop();
+    await Deno.remove(rundir, { recursive: true });
+  }
+}
+
+async function pair(d: Irmd, name = "srv") {
+  const server = await Ouro.connect({ rundir: d.rundir, prog: "server" });
+  await server.bind(name, { layer: "L" });
+  const client = await Ouro.connect({ rundir: d.rundir, prog: "client" });
+  const acc = server.flowAccept({ timeoutMs: 5000 });
+  const cf = await client.flowAlloc(name, { timeoutMs: 5000 });
+  const sf = await acc;
+  return { server, client, cf, sf };
+}
+
+const te = new TextEncoder();
+
+for (const direct of [true, false]) {
+  const via = direct ? "direct" : "local IPCP";
+  Deno.test(`flow (${via}): data both ways, in order, then dealloc ends the peer's reads`, async () => {
+    await withDaemon(direct, async (d) => {
+      const { server, client, cf, sf } = await pair(d);
+      assertEquals(d.broker.flows.get(cf.fd)?.peer !== undefined, direct);
+      for (let i = 0; i < 100; i++) await cf.write(te.encode(`ping ${i}`));
+      for (let i = 0; i < 100; i++) assertEquals(new TextDecoder().decode((await sf.read())!), `ping ${i}`);
+      await sf.write(new Uint8Array([9, 8, 7]));
+      assertBytes((await cf.read())!, new Uint8Array([9, 8, 7]));
+      assertEquals(sf.name, "srv");
+      await cf.close();
+      const t0 = Date.now();
+      assertEquals(await sf.read({ timeoutMs: 2000 }), null);
+      assert(Date.now() - t0 < 1000);
+      assertEquals(d.broker.flows.size, 0);
+      await client.close();
+      await server.close();
+    });
+  });
+}
+
+Deno.test("flow: qos travels to the acceptor; SDU boundaries kept at 1 MiB", async () => {
+  await withDaemon(true, async (d) => {
+    const server = await Ouro.connect({ rundir: d.rundir });
+    await server.bind("big");
+    const client = await Ouro.connect({ rundir: d.rundir });
+    const acc = server.flowAccept();
+    const cf = await client.flowAlloc("big", { qos: qosVoice });
+    const sf = await acc;
+    assertEquals(sf.qos, qosVoice);
+    const big = new Uint8Array(1 << 20).map((_, i) => i & 0xff);
+    await cf.write(big);
+    await cf.write(new Uint8Array(1));
+    const got = (await sf.read())!;
+    assertEquals(got.length, big.length);
+    assertEquals(got[12345], 12345 & 0xff);
+    assertEquals((await sf.read())!.length, 1);
+    await assertRejects(() => cf.write(new Uint8Array((1 << 20) + 1)), OuroError, "larger than");
+    await client.close();
+    await server.close();
+  });
+});
+
+Deno.test("flow: errors are typed — unknown name, no acceptor, timeouts, non-blocking", async () => {
+  await withDaemon(true, async (d) => {
+    const c = await Ouro.connect({ rundir: d.rundir });
+    const e1 = await assertRejects(() => c.flowAlloc("nobody.here"), OuroError);
+    assertEquals((e1 as OuroError).code, Errno.EIPCP);
+    const e2 = await assertRejects(() => c.flowAccept(), OuroError);
+    assertEquals((e2 as OuroError).code, Errno.ENAME); // not bound to any name
+    await c.bind("lonely");
+    const e3 = await assertRejects(() => c.flowAccept({ timeoutMs: 50 }), OuroError);
+    assertEquals((e3 as OuroError).code, Errno.ETIMEDOUT);
+    const ac = new AbortController();
+    const pending = c.flowAccept({ signal: ac.signal });
+    ac.abort();
+    await assertRejects(() => pending, OuroError, "aborted");
+    const { client, server, cf, sf } = await pair(d, "x");
+    await assertRejects(() => sf.read({ nonBlocking: true }), OuroError, "nothing queued");
+    await assertRejects(() => sf.read({ timeoutMs: 30 }), OuroError, "timed out");
+    assertEquals(sf.tryRead(), undefined);
+    await cf.close();
+    await assertRejects(() => cf.write(new Uint8Array(1)), OuroError, "closed");
+    await Promise.all([c.close(), client.close(), server.close()]);
+  });
+});
+
+Deno.test("flow: a FlowSet reports packets and deallocation across flows", async () => {
+  await withDaemon(true, async (d) => {
+    const { client, server, cf, sf } = await pair(d, "a");
+    const acc2 = server.flowAccept();
+    const cf2 = await client.flowAlloc("a");
+    const sf2 = await acc2;
+    const set = new FlowSet();
+    set.add(sf);
+    set.add(sf2);
+    const other = new FlowSet();
+    await assertRejects(async () => other.add(sf), OuroError, "another set");
+    await cf2.write(te.encode("two"));
+    await cf.write(te.encode("one"));
+    const seen: string[] = [];
+    while (seen.length < 2) {
+      for (const e of await set.wait({ timeoutMs: 2000 })) {
+        if (e.type === "pkt") seen.push(new TextDecoder().decode((await e.flow.read())!));
+      }
+    }
+    assertEquals(seen, ["two", "one"]);
+    await cf.close();
+    const evs = await set.wait({ timeoutMs: 2000 });
+    assertEquals(evs.map((e) => [e.flow.fd, e.type]), [[sf.fd, "dealloc"]]);
+    await assertRejects(() => set.wait({ timeoutMs: 20 }), OuroError, "timed out");
+    await Promise.all([client.close(), server.close()]);
+  });
+});
+
+Deno.test("flow: Web Streams carry SDUs and end with the flow", async () => {
+  await withDaemon(false, async (d) => {
+    const { client, server, cf, sf } = await pair(d, "s");
+    const w = cf.writable.getWriter();
+    for (const s of ["a", "bb", "ccc"]) await w.write(te.encode(s));
+    await w.close(); // closes the flow
+    const got: string[] = [];
+    for await (const c of sf.readable) got.push(new TextDecoder().decode(c));
+    assertEquals(got, ["a", "bb", "ccc"]);
+    await Promise.all([client.close(), server.close()]);
+  });
+});
+
+Deno.test("flow: a slow reader slows the writer down instead of losing data", async () => {
+  await withDaemon(false, async (d) => {
+    const { client, server, cf, sf } = await pair(d, "slow");
+    const n = 30000, size = 1000; // 30 MB: far more than every queue on the way
+    const writer = (async () => {
+      const b = new Uint8Array(size);
+      for (let i = 0; i < n; i++) {
+        new DataView(b.buffer).setUint32(0, i);
+        await cf.write(b);
+      }
+    })();
+    let expect = 0;
+    while (expect < n) {
+      const p = (await sf.read({ timeoutMs: 10000 }))!;
+      assertEquals(new DataView(p.buffer, p.byteOffset).getUint32(0), expect++);
+      if (expect % 5000 === 0) await new Promise((r) => setTimeout(r, 100)); // stall
+      assert(sf.rxQueued <= 4096);
+    }
+    await writer;
+    assertEquals(sf.stats.rxDrops, 0);
+    assertEquals(d.broker.counters.drops, 0);
+    await Promise.all([client.close(), server.close()]);
+  });
+});
+
+Deno.test("flow: data flows keep qos data's spec; a process leaving ends its flows", async () => {
+  await withDaemon(true, async (d) => {
+    const { client, server, sf } = await pair(d, "q");
+    assertEquals(sf.qos.loss, 1);
+    await client.close(); // the allocating process goes away
+    assertEquals(await sf.read({ timeoutMs: 1000 }), null);
+    const server2 = await Ouro.connect({ rundir: d.rundir });
+    await server2.bind("q");
+    const c2 = await Ouro.connect({ rundir: d.rundir });
+    const a = server2.flowAccept();
+    const f = await c2.flowAlloc("q", { qos: qosData });
+    assertEquals((await a).qos, qosData);
+    await f.close();
+    await Promise.all([c2.close(), server.close(), server2.close()]);
+  });
+});
+
+Deno.test("irmd: malformed control frames are counted and other clients keep working", async () => {
+  await withDaemon(true, async (d) => {
+    const { client, server, cf, sf } = await pair(d, "m");
+    const bad = await Deno.connect({ transport: "unix", path: d.socketPath });
+    // a frame of unknown kind, a non-JSON request, a request with a bad field, an unknown op
+    const junk = new Uint8Array([2, 0, 0, 0, 77, 1]);
+    const notJson = new Uint8Array([7, 0, 0, 0, 1, 1, 0, 0, 0, 0x7b, 0x7b]);
+    await bad.write(new Uint8Array([...junk, ...notJson]));
+    await bad.write(encodeJson(FrameKind.REQ, { op: "flow.alloc" }, 5));
+    await bad.write(encodeJson(FrameKind.REQ, { op: "rm -rf" }, 6));
+    const buf = new Uint8Array(4096);
+    let text = "";
+    while (!text.includes("unknown operation")) {
+      const n = await bad.read(buf);
+      assert(n !== null, "connection closed early");
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    // an impossible length: the daemon drops that connection
+    await bad.write(new Uint8Array([0xff, 0xff, 0xff, 0x7f, 1]));
+    while ((await bad.read(buf).catch(() => null)) !== null) { /* drain until closed */ }
+    bad.close();
+    assert(text.includes("say hello first") || text.includes("Bad request"), text);
+    assert(text.includes("unknown operation"), text);
+    assert(d.counters.badFrames >= 3, JSON.stringify(d.counters));
+    await cf.write(te.encode("still fine"));
+    assertEquals(new TextDecoder().decode((await sf.read())!), "still fine");
+    await Promise.all([client.close(), server.close()]);
+  });
+});
+
+Deno.test("registry: a full registry refuses new names with ENOMEM", async () => {
+  await withDaemon(true, async (d) => {
+    const c = await Ouro.connect({ rundir: d.rundir });
+    for (let i = d.reg.names.size; i < 4096; i++) d.reg.createName(`n${i}`, "round-robin");
+    const e = await assertRejects(() => c.request({ op: "name.create", name: "one.more" }), OuroError);
+    assert(isErrno(e, Errno.ENOMEM));
+    assert(e.message.includes("registry full"));
+    await c.close();
+  });
+});
