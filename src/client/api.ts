@@ -24,6 +24,13 @@ export interface AcceptOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The reference's default build (QOS_DISABLE_CRC) sets `ber = 1` on every
+ * allocation, so CRC32 is never negotiated; we do the same to match it on
+ * the wire.
+ */
+export const QOS_DISABLE_CRC = true;
+
 function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, onAbort?: () => void): Promise<T> {
   if (!signal) return p;
   if (signal.aborted) {
@@ -65,7 +72,7 @@ export class Ouro {
       this.client.request({
         op: "flow.alloc",
         dst: name,
-        qos: qosToJson(opts.qos ?? qosRaw),
+        qos: qosToJson(QOS_DISABLE_CRC ? { ...(opts.qos ?? qosRaw), ber: 1 } : opts.qos ?? qosRaw),
         timeoutMs: opts.timeoutMs,
       }),
       opts.signal,

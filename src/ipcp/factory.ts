@@ -4,6 +4,7 @@
  */
 import { Errno, OuroError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
+import type { N1Flows } from "../irmd/n1.ts";
 import { LocalIpcp } from "./local/local.ts";
 import type { Ipcp, IpcpHost, IpcpTypeName } from "./types.ts";
 
@@ -11,6 +12,8 @@ import type { Ipcp, IpcpHost, IpcpTypeName } from "./types.ts";
 export interface IpcpContext {
   host: IpcpHost;
   log: Logger;
+  /** The IPCP's own use of lower layers (unicast, broadcast). */
+  n1: N1Flows;
 }
 
 type Ctor = (id: number, name: string, ctx: IpcpContext) => Ipcp;

@@ -122,7 +122,10 @@ function ipcpSteps(type: string, name: string, t: Record<string, unknown>, where
     if (typeof t.bootstrap !== "string") throw new ConfigError(`${where}: bootstrap must be a layer name`);
     steps.push({ op: "ipcp.bootstrap", name, conf: { layer: t.bootstrap, hashAlgo, options } });
   }
-  if (autobind) steps.push({ op: "bind.ipcp", ipcp: name, name, autobindLayer: true });
+  if (autobind) {
+    steps.push({ op: "bind.ipcp", ipcp: name, name });
+    steps.push({ op: "bind.ipcp", ipcp: name, layer: true });
+  }
   for (const n of t.reg === undefined ? [] : strList(t.reg, `${where} reg`)) {
     steps.push({ op: "name.reg", name: n, ipcp: name });
   }

@@ -12,6 +12,7 @@ import { AppConn } from "./appconn.ts";
 import { FlowBroker } from "./flows.ts";
 import { handleRequest } from "./ops.ts";
 import { Registry } from "./registry.ts";
+import type { N1Flows } from "./n1.ts";
 
 export { OURO_VERSION } from "./version.ts";
 export { defaultRundir, PIDFILE_NAME, SOCKET_NAME } from "../lib/paths.ts";
@@ -38,6 +39,8 @@ export class Irmd {
   readonly log = logger("irmd");
   readonly reg = new Registry();
   readonly ipcps = new Map<number, Ipcp>();
+  /** Each IPCP's use of lower layers, by IPCP id. */
+  readonly n1 = new Map<number, N1Flows>();
   readonly broker: FlowBroker;
   readonly conns = new Set<AppConn>();
   readonly counters = { badFrames: 0, badRequests: 0, requests: 0 };
@@ -204,6 +207,7 @@ export class Irmd {
       }
       for (const i of [...this.ipcps.values()].reverse()) {
         this.broker.ipcpGone(i);
+        this.n1.get(i.id)?.close();
         await i.stop().catch((e) => this.log.warn(`Stopping IPCP ${i.name}: ${(e as Error).message}`));
       }
       this.ipcps.clear();

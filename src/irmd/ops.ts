@@ -13,6 +13,7 @@ import type { Irmd } from "./daemon.ts";
 import { checkName, type LbPolicy } from "./registry.ts";
 import { int, obj, optInt, optStr, str, strArray } from "./validate.ts";
 import { OURO_VERSION } from "./version.ts";
+import { IPCP_PID_BASE, n1Flows } from "./n1.ts";
 
 type Msg = Record<string, unknown>;
 type Handler = (d: Irmd, app: AppConn, m: Msg, reqId: number) => Promise<Msg | void> | Msg | void;
@@ -40,7 +41,7 @@ const OPS: Record<string, Handler> = {
   },
 
   // ---- IPCPs ----
-  "ipcp.create"(d, _app, m) {
+  "ipcp.create"(d, app, m) {
     const name = checkName(str(m, "name"), "IPCP name");
     const type = str(m, "type");
     if (!isIpcpType(type)) throw new OuroError(Errno.EIPCPTYPE, `Cannot create IPCP: unknown type ${type}`);
@@ -48,7 +49,11 @@ const OPS: Record<string, Handler> = {
       if (i.name === name) throw new OuroError(Errno.EEXIST, `Cannot create IPCP ${name}: exists already`);
     }
     const id = d.newIpcpId();
-    const ipcp = createIpcp(type, id, name, { host: d.broker, log: d.log.child(`ipcp/${name}`) });
+    const n1 = n1Flows(d.broker, IPCP_PID_BASE + id, async (n, layer) => {
+      await OPS["name.reg"]!(d, app, { name: n, layer }, 0);
+    });
+    const ipcp = createIpcp(type, id, name, { host: d.broker, log: d.log.child(`ipcp/${name}`), n1 });
+    d.n1.set(id, n1);
     d.ipcps.set(id, ipcp);
     d.log.info(`Created IPCP ${id} (${name}, ${type}).`);
     return { id };
@@ -57,6 +62,8 @@ const OPS: Record<string, Handler> = {
     const ipcp = d.ipcpByName(str(m, "name"));
     d.ipcps.delete(ipcp.id);
     d.broker.ipcpGone(ipcp);
+    d.n1.get(ipcp.id)?.close();
+    d.n1.delete(ipcp.id);
     for (const n of d.reg.names.values()) n.regs.delete(ipcp.id);
     await ipcp.stop();
     d.log.info(`Destroyed IPCP ${ipcp.id} (${ipcp.name}).`);
@@ -188,15 +195,17 @@ const OPS: Record<string, Handler> = {
   },
   "bind.ipcp"(d, _app, m) {
     const ipcp = d.ipcpByName(str(m, "ipcp"));
-    const name = checkName(str(m, "name"));
-    if (!d.reg.names.has(name)) d.reg.createName(name, "spillover");
-    // IPCPs live in the daemon: their "process" is the daemon's pid
-    d.reg.bindProcess(Deno.pid, name);
+    // `layer: true` binds the IPCP to the name of the layer it is in
+    if (m.layer === true && !ipcp.layer) {
+      throw new OuroError(Errno.EIPCPSTATE, `Cannot bind ${ipcp.name} to its layer: not enrolled`);
+    }
+    const name = m.layer === true ? ipcp.layer!.name : checkName(str(m, "name"));
+    d.n1.get(ipcp.id)!.bind(name);
     d.log.info(`Bound IPCP ${ipcp.name} to name ${name}.`);
   },
   "unbind.ipcp"(d, _app, m) {
-    d.ipcpByName(str(m, "ipcp"));
-    d.reg.unbindProcess(Deno.pid, str(m, "name"));
+    const ipcp = d.ipcpByName(str(m, "ipcp"));
+    d.n1.get(ipcp.id)!.unbind(str(m, "name"));
   },
 
   // ---- flows ----
