@@ -10,11 +10,6 @@ function link(g: Graph, a: Addr, b: Addr): void {
   g.updateEdge(b, a);
 }
 
-function unlink(g: Graph, a: Addr, b: Addr): void {
-  g.delEdge(a, b);
-  g.delEdge(b, a);
-}
-
 const first = (t: RoutingTable) => Object.fromEntries(t.map((e) => [e.dst, e.nhops[0]]));
 
 Deno.test("graph: spec 14 §3.1 graph_test scenario", () => {
@@ -45,7 +40,9 @@ Deno.test("graph: spec 14 §3.1 graph_test scenario", () => {
   link(g, 6, 7);
   link(g, 3, 7);
   const want = { 2: 2, 3: 3, 4: 3, 5: 3, 6: 2, 7: 3 };
-  for (const [name, algo] of [["simple", simpleTable], ["lfa", lfaTable], ["ecmp", ecmpTable]] as const) {
+  for (
+    const [name, algo] of [["simple", simpleTable], ["lfa", lfaTable], ["ecmp", ecmpTable]] as const
+  ) {
     const t = algo(g, 1);
     assertEquals(t.length, 6, name);
     assertEquals(first(t), want, name);
@@ -155,7 +152,9 @@ function naiveNextHops(g: Graph, src: Addr): Map<Addr, Addr> {
   dist.set(src, 0);
   for (;;) {
     let v: Addr | undefined;
-    for (const x of vs) if (!used.has(x) && dist.get(x)! < (v === undefined ? Infinity : dist.get(v)!)) v = x;
+    for (const x of vs) {
+      if (!used.has(x) && dist.get(x)! < (v === undefined ? Infinity : dist.get(v)!)) v = x;
+    }
     if (v === undefined) break;
     used.add(v);
     for (const w of g.usableNeighbours(v)) {

@@ -21,7 +21,7 @@ import type { Fd, FdRoute, Pff } from "../pff/pff.ts";
 import { LS_QOS_CUBES, LS_T_RECALC_S, LS_T_TIMEO_S, LS_T_UPDATE_S } from "./constants.ts";
 import type { Addr, RoutingTable } from "./graph.ts";
 import { type LinkUpdate, Lsdb } from "./lsdb.ts";
-import { type LsPolicyInfo, lsPolicy } from "./policy.ts";
+import { lsPolicy, type LsPolicyInfo } from "./policy.ts";
 
 /** Options of {@link LinkState}. */
 export interface LinkStateOptions {
@@ -68,7 +68,10 @@ export class LinkState {
     this.#tRecalcMs = (opts.tRecalcS ?? LS_T_RECALC_S) * 1000;
     this.#nextRecalcMs = this.#clock() + this.#tRecalcMs;
     this.#log = opts.log;
-    this.#pffs = Array.from({ length: opts.cubes ?? LS_QOS_CUBES }, () => createPff(this.policy.pff));
+    this.#pffs = Array.from(
+      { length: opts.cubes ?? LS_QOS_CUBES },
+      () => createPff(this.policy.pff),
+    );
     this.lsdb = new Lsdb({
       self: opts.self,
       tTimeoMs: (opts.tTimeoS ?? LS_T_TIMEO_S) * 1000,

@@ -141,7 +141,9 @@ export class Lsdb {
   /** MGMT_CONN_ADD: add the neighbour and send it the entire database. */
   mgmtConnAdd(addr: Addr, fd: Fd): void {
     this.#addNeighbour(addr, fd, "mgmt");
-    for (const a of this.adjacencies()) this.#o.send(fd, { src: a.src, dst: a.dst, seqno: a.seqno });
+    for (const a of this.adjacencies()) {
+      this.#o.send(fd, { src: a.src, dst: a.dst, seqno: a.seqno });
+    }
   }
 
   /** MGMT_CONN_DEL: drop the neighbour. */

@@ -40,6 +40,8 @@ const POLICIES: ReadonlyMap<number, LsPolicyInfo> = new Map([
 /** Look up a link-state policy value; unknown values are `EINVAL`. */
 export function lsPolicy(pol: number): LsPolicyInfo {
   const p = POLICIES.get(pol);
-  if (!p) throw new OuroError(Errno.EINVAL, `Cannot configure routing: unknown link-state policy ${pol}`);
+  if (!p) {
+    throw new OuroError(Errno.EINVAL, `Cannot configure routing: unknown link-state policy ${pol}`);
+  }
   return p;
 }
