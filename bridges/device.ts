@@ -82,7 +82,10 @@ export interface TunDevice extends AsyncDisposable {
    * aborts; a returned promise is awaited before the next batch (backpressure).
    * Resolves when delivery stops.
    */
-  pump(onBatch: (packets: Uint8Array[]) => void | Promise<void>, options?: SignalOptions): Promise<void>;
+  pump(
+    onBatch: (packets: Uint8Array[]) => void | Promise<void>,
+    options?: SignalOptions,
+  ): Promise<void>;
 
   /** Queue one packet for the device. False (and `txDropped`) if the queue is full or closed. */
   write(packet: Uint8Array): boolean;

@@ -40,6 +40,7 @@ export class TunError extends Error {
   readonly reason: TunErrorReason;
   /** The positive Linux errno, or 0 if none. */
   readonly errno: number;
+  /** An error with a reason, a message saying what to do, and the errno (if any). */
   constructor(reason: TunErrorReason, message: string, errno = 0) {
     super(message);
     this.name = "TunError";

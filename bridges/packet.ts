@@ -92,14 +92,21 @@ export function encodeIpv4(f: Ipv4Fields): Uint8Array {
 /** Parse an IPv4 packet; checks version, header length, total length and header checksum. */
 export function decodeIpv4(p: Uint8Array): Ipv4Packet {
   if (p.length < 20) throw new DecodeError("ipv4-truncated", "IPv4 header truncated");
-  if (p[0]! >> 4 !== 4) throw new DecodeError("ipv4-version", `IP version ${p[0]! >> 4}, expected 4`);
+  if (p[0]! >> 4 !== 4) {
+    throw new DecodeError("ipv4-version", `IP version ${p[0]! >> 4}, expected 4`);
+  }
   const ihl = (p[0]! & 0xf) * 4;
   const v = view(p);
   const total = v.getUint16(2);
   if (ihl < 20 || total < ihl || total > p.length) {
-    throw new DecodeError("ipv4-length", `IPv4 lengths ihl=${ihl} total=${total} for ${p.length} bytes`);
+    throw new DecodeError(
+      "ipv4-length",
+      `IPv4 lengths ihl=${ihl} total=${total} for ${p.length} bytes`,
+    );
   }
-  if (inetChecksum(p.subarray(0, ihl)) !== 0) throw new DecodeError("ipv4-checksum", "IPv4 header checksum wrong");
+  if (inetChecksum(p.subarray(0, ihl)) !== 0) {
+    throw new DecodeError("ipv4-checksum", "IPv4 header checksum wrong");
+  }
   return {
     src: p.slice(12, 16),
     dst: p.slice(16, 20),
@@ -147,7 +154,9 @@ export function echoReplyFor(request: Uint8Array): Uint8Array {
   const ip = decodeIpv4(request);
   if (ip.protocol !== IPPROTO_ICMP) throw new DecodeError("not-icmp", "not an ICMP packet");
   const echo = decodeIcmpEcho(ip.payload);
-  if (echo.type !== ICMP_ECHO_REQUEST) throw new DecodeError("not-echo-request", "not an echo request");
+  if (echo.type !== ICMP_ECHO_REQUEST) {
+    throw new DecodeError("not-echo-request", "not an echo request");
+  }
   return encodeIpv4({
     src: ip.dst,
     dst: ip.src,
@@ -176,7 +185,9 @@ function pseudoSum(src: Uint8Array, dst: Uint8Array, proto: number, len: number)
 }
 
 /** Build an IPv4 packet carrying a UDP datagram (with UDP checksum). */
-export function encodeUdp4(f: { src: Bytes; dst: Bytes; srcPort: number; dstPort: number; payload: Uint8Array; id?: number }): Uint8Array {
+export function encodeUdp4(
+  f: { src: Bytes; dst: Bytes; srcPort: number; dstPort: number; payload: Uint8Array; id?: number },
+): Uint8Array {
   const src = bytes(f.src), dst = bytes(f.dst);
   const udp = new Uint8Array(8 + f.payload.length);
   const v = view(udp);
@@ -191,16 +202,29 @@ export function encodeUdp4(f: { src: Bytes; dst: Bytes; srcPort: number; dstPort
 /** Parse an IPv4/UDP packet; checks lengths and (if non-zero) the UDP checksum. */
 export function decodeUdp4(p: Uint8Array): Udp4 {
   const ip = decodeIpv4(p);
-  if (ip.protocol !== IPPROTO_UDP) throw new DecodeError("not-udp", `IP protocol ${ip.protocol} is not UDP`);
+  if (ip.protocol !== IPPROTO_UDP) {
+    throw new DecodeError("not-udp", `IP protocol ${ip.protocol} is not UDP`);
+  }
   const u = ip.payload;
   if (u.length < 8) throw new DecodeError("udp-truncated", "UDP header truncated");
   const v = view(u);
   const len = v.getUint16(4);
-  if (len < 8 || len > u.length) throw new DecodeError("udp-length", `UDP length ${len} for ${u.length} bytes`);
-  if (v.getUint16(6) !== 0 && inetChecksum(u.subarray(0, len), pseudoSum(ip.src, ip.dst, IPPROTO_UDP, len)) !== 0) {
+  if (len < 8 || len > u.length) {
+    throw new DecodeError("udp-length", `UDP length ${len} for ${u.length} bytes`);
+  }
+  if (
+    v.getUint16(6) !== 0 &&
+    inetChecksum(u.subarray(0, len), pseudoSum(ip.src, ip.dst, IPPROTO_UDP, len)) !== 0
+  ) {
     throw new DecodeError("udp-checksum", "UDP checksum wrong");
   }
-  return { src: ip.src, dst: ip.dst, srcPort: v.getUint16(0), dstPort: v.getUint16(2), payload: u.subarray(8, len) };
+  return {
+    src: ip.src,
+    dst: ip.dst,
+    srcPort: v.getUint16(0),
+    dstPort: v.getUint16(2),
+    payload: u.subarray(8, len),
+  };
 }
 
 /** An Ethernet II frame. */
@@ -212,7 +236,9 @@ export interface EthernetFrame {
 }
 
 /** Build an Ethernet II frame (no FCS). */
-export function encodeEthernet(f: { dst: Bytes; src: Bytes; etherType: number; payload: Uint8Array }): Uint8Array {
+export function encodeEthernet(
+  f: { dst: Bytes; src: Bytes; etherType: number; payload: Uint8Array },
+): Uint8Array {
   const out = new Uint8Array(14 + f.payload.length);
   out.set(bytes(f.dst), 0);
   out.set(bytes(f.src), 6);
@@ -224,7 +250,12 @@ export function encodeEthernet(f: { dst: Bytes; src: Bytes; etherType: number; p
 /** Parse an Ethernet II frame. */
 export function decodeEthernet(b: Uint8Array): EthernetFrame {
   if (b.length < 14) throw new DecodeError("eth-truncated", "Ethernet header truncated");
-  return { dst: b.slice(0, 6), src: b.slice(6, 12), etherType: view(b).getUint16(12), payload: b.subarray(14) };
+  return {
+    dst: b.slice(0, 6),
+    src: b.slice(6, 12),
+    etherType: view(b).getUint16(12),
+    payload: b.subarray(14),
+  };
 }
 
 /** An ARP message for IPv4 over Ethernet. */
@@ -238,7 +269,9 @@ export interface Arp {
 }
 
 /** Build an ARP (Ethernet/IPv4) message body. */
-export function encodeArp(a: { op: number; senderMac: Bytes; senderIp: Bytes; targetMac: Bytes; targetIp: Bytes }): Uint8Array {
+export function encodeArp(
+  a: { op: number; senderMac: Bytes; senderIp: Bytes; targetMac: Bytes; targetIp: Bytes },
+): Uint8Array {
   const out = new Uint8Array(28);
   const v = view(out);
   v.setUint16(0, 1);

@@ -15,6 +15,8 @@ const SYMBOLS = {
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
   read: { parameters: ["i32", "usize", "usize"], result: "isize" },
   write: { parameters: ["i32", "usize", "usize"], result: "isize" },
+  readBuf: { name: "read", parameters: ["i32", "buffer", "usize"], result: "isize" },
+  writeBuf: { name: "write", parameters: ["i32", "buffer", "usize"], result: "isize" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
@@ -42,8 +44,15 @@ export function errno(): number {
   return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
 }
 
-/** The address of the first byte of a (possibly shared) buffer. */
+/**
+ * The address of the first byte of a shared buffer. Only for memory that
+ * never moves (SharedArrayBuffer): small ordinary typed arrays may live on
+ * V8's heap and move under GC; pass those as `buffer` arguments instead.
+ */
 export function addressOf(bytes: Uint8Array): bigint {
+  if (!(bytes.buffer instanceof SharedArrayBuffer)) {
+    throw new TypeError("addressOf needs shared memory");
+  }
   const p = Deno.UnsafePointer.of(bytes as Uint8Array<ArrayBuffer>);
   return p === null ? 0n : BigInt(Deno.UnsafePointer.value(p));
 }

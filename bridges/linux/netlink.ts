@@ -21,7 +21,17 @@
 
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../../src/io/sockaddr.ts";
 import { adviceFor, reasonOf, TunError } from "../errors.ts";
-import { AF_NETLINK, cstr, errno, errnoName, libc, SO_RCVTIMEO, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET } from "./libc.ts";
+import {
+  AF_NETLINK,
+  cstr,
+  errno,
+  errnoName,
+  libc,
+  SO_RCVTIMEO,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+  SOL_SOCKET,
+} from "./libc.ts";
 import {
   decodeAttrs,
   decodeIfinfo,
@@ -90,7 +100,12 @@ export function parseCidr(text: string): Cidr {
   const host = slash < 0 ? text : text.slice(0, slash);
   const v4 = parseIPv4(host);
   const address = v4 ?? parseIPv6(host);
-  if (!address) throw new TunError("bad-address", `Cannot parse address "${text}": expected IPv4 or IPv6 [/prefix]`);
+  if (!address) {
+    throw new TunError(
+      "bad-address",
+      `Cannot parse address "${text}": expected IPv4 or IPv6 [/prefix]`,
+    );
+  }
   const max = address.length * 8;
   let prefixLen = max;
   if (slash >= 0) {
@@ -117,8 +132,11 @@ export function formatCidr(c: Cidr): string {
 
 /** What {@link Netlink.getLink} reports. */
 export interface LinkInfo {
+  /** Interface index. */
   index: number;
+  /** Interface name. */
   name: string;
+  /** MTU in bytes. */
   mtu: number;
   /** IFF_* flags. */
   flags: number;
@@ -157,6 +175,9 @@ export class Netlink implements Disposable {
 
   /** Open and bind an rtnetlink socket. */
   static open(): Netlink {
+    if (Deno.build.os !== "linux") {
+      throw new TunError("unsupported", `Cannot use rtnetlink on ${Deno.build.os}`);
+    }
     const c = libc();
     const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0) throw sysError("open netlink socket", errno());
@@ -215,9 +236,15 @@ export class Netlink implements Disposable {
     }
     const index = this.ifindex(iface);
     this.#ack(
-      encodeNlMessage(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, this.#nextSeq(), encodeIfinfo({ index }), [
-        { type: IFLA_MTU, data: u32(mtu) },
-      ]),
+      encodeNlMessage(
+        RTM_NEWLINK,
+        NLM_F_REQUEST | NLM_F_ACK,
+        this.#nextSeq(),
+        encodeIfinfo({ index }),
+        [
+          { type: IFLA_MTU, data: u32(mtu) },
+        ],
+      ),
       `set MTU of ${iface} to ${mtu}`,
     );
   }
@@ -251,7 +278,10 @@ export class Netlink implements Disposable {
       flags: c.family === 10 && noDad ? IFA_F_NODAD : 0,
       index,
     });
-    const attrs: NlAttr[] = [{ type: IFA_LOCAL, data: c.address }, { type: IFA_ADDRESS, data: c.address }];
+    const attrs: NlAttr[] = [{ type: IFA_LOCAL, data: c.address }, {
+      type: IFA_ADDRESS,
+      data: c.address,
+    }];
     const verb = type === RTM_NEWADDR ? "add" : "delete";
     this.#ack(
       encodeNlMessage(type, NLM_F_REQUEST | NLM_F_ACK | flags, this.#nextSeq(), body, attrs),
@@ -278,7 +308,10 @@ export class Netlink implements Disposable {
     if (o.gateway !== undefined) {
       const gw = parseCidr(o.gateway);
       if (gw.family !== dst.family) {
-        throw new TunError("bad-address", `Cannot route ${destination} via ${o.gateway}: address families differ`);
+        throw new TunError(
+          "bad-address",
+          `Cannot route ${destination} via ${o.gateway}: address families differ`,
+        );
       }
       attrs.push({ type: RTA_GATEWAY, data: gw.address });
     }
@@ -306,6 +339,7 @@ export class Netlink implements Disposable {
     }
   }
 
+  /** Same as {@link Netlink.close}, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

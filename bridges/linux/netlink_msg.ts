@@ -121,7 +121,9 @@ export function decodeNlMessages(buf: Uint8Array): NlMessage[] {
   const out: NlMessage[] = [];
   let at = 0;
   while (at < buf.length) {
-    if (buf.length - at < NLMSG_HDR_BYTES) throw new DecodeError("nl-truncated", "netlink header truncated");
+    if (buf.length - at < NLMSG_HDR_BYTES) {
+      throw new DecodeError("nl-truncated", "netlink header truncated");
+    }
     const len = v.getUint32(at, true);
     if (len < NLMSG_HDR_BYTES || len > buf.length - at) {
       throw new DecodeError("nl-length", `netlink length ${len} out of range`);
@@ -152,8 +154,13 @@ export function decodeAttrs(payload: Uint8Array, skip: number): NlAttr[] {
   let at = align4(skip);
   while (at + 4 <= payload.length) {
     const len = v.getUint16(at, true);
-    if (len < 4 || len > payload.length - at) throw new DecodeError("nl-attr-length", `attribute length ${len} out of range`);
-    out.push({ type: v.getUint16(at + 2, true) & 0x3fff, data: payload.subarray(at + 4, at + len) });
+    if (len < 4 || len > payload.length - at) {
+      throw new DecodeError("nl-attr-length", `attribute length ${len} out of range`);
+    }
+    out.push({
+      type: v.getUint16(at + 2, true) & 0x3fff,
+      data: payload.subarray(at + 4, at + len),
+    });
     at += align4(len);
   }
   return out;
@@ -226,7 +233,20 @@ export interface Rtmsg {
 
 /** Encode an `rtmsg` (src_len, tos and flags zero). */
 export function encodeRtmsg(m: Rtmsg): Uint8Array {
-  return new Uint8Array([m.family, m.dstLen, 0, 0, m.table, m.protocol, m.scope, m.type, 0, 0, 0, 0]);
+  return new Uint8Array([
+    m.family,
+    m.dstLen,
+    0,
+    0,
+    m.table,
+    m.protocol,
+    m.scope,
+    m.type,
+    0,
+    0,
+    0,
+    0,
+  ]);
 }
 
 /** A u32 attribute value in host order. */

@@ -23,7 +23,8 @@ export async function netnsUnavailable(): Promise<string | undefined> {
   }
   if (Deno.uid?.() !== 0) return "not root";
   try {
-    const r = await new Deno.Command("ip", { args: ["-V"], stdout: "null", stderr: "null" }).output();
+    const r = await new Deno.Command("ip", { args: ["-V"], stdout: "null", stderr: "null" })
+      .output();
     if (!r.success) return "ip(8) fails";
   } catch {
     return "no ip(8) (iproute2)";
@@ -43,7 +44,9 @@ export async function havePing(): Promise<boolean> {
 
 async function ip(args: string[]): Promise<void> {
   const r = await new Deno.Command("ip", { args, stdout: "null", stderr: "piped" }).output();
-  if (!r.success) throw new Error(`Cannot run ip ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
+  if (!r.success) {
+    throw new Error(`Cannot run ip ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
+  }
 }
 
 /** Create a namespace (loopback up), run `fn` with its name, delete it. */
@@ -66,13 +69,33 @@ export interface NetnsRun {
 }
 
 /** Run a Deno script (all permissions) inside namespace `ns`. */
-export async function runDenoInNetns(ns: string, script: URL, args: string[], timeoutMs = 60_000): Promise<NetnsRun> {
+export async function runDenoInNetns(
+  ns: string,
+  script: URL,
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<NetnsRun> {
   const cmd = new Deno.Command("ip", {
-    args: ["netns", "exec", ns, Deno.execPath(), "run", "-A", "--unstable-net", "--quiet", script.pathname, ...args],
+    args: [
+      "netns",
+      "exec",
+      ns,
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--unstable-net",
+      "--quiet",
+      script.pathname,
+      ...args,
+    ],
     stdout: "piped",
     stderr: "piped",
     signal: AbortSignal.timeout(timeoutMs),
   });
   const r = await cmd.output();
-  return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: new TextDecoder().decode(r.stderr) };
+  return {
+    code: r.code,
+    stdout: new TextDecoder().decode(r.stdout),
+    stderr: new TextDecoder().decode(r.stderr),
+  };
 }

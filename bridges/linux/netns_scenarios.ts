@@ -31,20 +31,32 @@ import { openTun } from "./tun.ts";
 const dec = new TextDecoder();
 
 async function ipJson(args: string[]): Promise<any[]> {
-  const r = await new Deno.Command("ip", { args: ["-j", ...args], stdout: "piped", stderr: "piped" }).output();
+  const r = await new Deno.Command("ip", {
+    args: ["-j", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   if (!r.success) throw new Error(`ip ${args.join(" ")}: ${dec.decode(r.stderr)}`);
   const text = dec.decode(r.stdout).trim();
   return text ? JSON.parse(text) : [];
 }
 
 function pingStart(addr: string): Promise<Deno.CommandOutput> {
-  return new Deno.Command("ping", { args: ["-c1", "-W2", "-n", addr], stdout: "piped", stderr: "piped" }).output();
+  return new Deno.Command("ping", {
+    args: ["-c1", "-W2", "-n", addr],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
 }
 
 const sameIp = (a: Uint8Array, s: string) => a.join(".") === s;
 
 /** Read batches until `match` returns a value (or the deadline passes). */
-async function readUntil<T>(dev: TunDevice, match: (p: Uint8Array) => T | undefined, timeoutMs = 3000): Promise<T> {
+async function readUntil<T>(
+  dev: TunDevice,
+  match: (p: Uint8Array) => T | undefined,
+  timeoutMs = 3000,
+): Promise<T> {
   const signal = AbortSignal.timeout(timeoutMs);
   for await (const batch of dev.batches({ signal })) {
     for (const p of batch) {
@@ -99,25 +111,52 @@ async function config(): Promise<void> {
   // Typed errors.
   const dup = assertThrows(() => nl.addAddress("ourotun0", "10.77.0.1/24"), TunError) as TunError;
   assertEquals(dup.reason, "exists");
-  assertEquals((assertThrows(() => nl.addAddress("ourotun0", "10.77.0.300/24"), TunError) as TunError).reason, "bad-address");
-  assertEquals((assertThrows(() => nl.addAddress("ourotun0", "10.77.0.9/33"), TunError) as TunError).reason, "bad-address");
-  assertEquals((assertThrows(() => nl.getLink("nosuch0"), TunError) as TunError).reason, "no-device");
-  assertEquals((assertThrows(() => nl.setMtu("ourotun0", 20), TunError) as TunError).reason, "bad-address");
-  assertEquals((assertThrows(() => nl.addRoute("10.90.0.0/16", "ourotun0", { gateway: "fd00::1" }), TunError) as TunError).reason, "bad-address");
+  assertEquals(
+    (assertThrows(() => nl.addAddress("ourotun0", "10.77.0.300/24"), TunError) as TunError).reason,
+    "bad-address",
+  );
+  assertEquals(
+    (assertThrows(() => nl.addAddress("ourotun0", "10.77.0.9/33"), TunError) as TunError).reason,
+    "bad-address",
+  );
+  assertEquals(
+    (assertThrows(() => nl.getLink("nosuch0"), TunError) as TunError).reason,
+    "no-device",
+  );
+  assertEquals(
+    (assertThrows(() => nl.setMtu("ourotun0", 20), TunError) as TunError).reason,
+    "bad-address",
+  );
+  assertEquals(
+    (assertThrows(
+      () => nl.addRoute("10.90.0.0/16", "ourotun0", { gateway: "fd00::1" }),
+      TunError,
+    ) as TunError)
+      .reason,
+    "bad-address",
+  );
   const busy = await assertRejects(() => openTun({ name: "ourotun0" }), TunError) as TunError;
   assertEquals(busy.reason, "busy");
   const lo = await assertRejects(() => openTun({ name: "lo" }), TunError) as TunError;
   assertEquals(lo.reason, "bad-address");
-  assertEquals((await assertRejects(() => openTun({ name: "x".repeat(16) }), TunError) as TunError).reason, "bad-address");
+  assertEquals(
+    (await assertRejects(() => openTun({ name: "x".repeat(16) }), TunError) as TunError).reason,
+    "bad-address",
+  );
 
   // Undo: delete route and addresses, bring down.
   nl.deleteRoute("10.78.0.0/16", "ourotun0");
   nl.deleteAddress("ourotun0", "fd00:77::1/64");
-  assertEquals((assertThrows(() => nl.deleteRoute("10.78.0.0/16", "ourotun0"), TunError) as TunError).reason, "no-device");
+  assertEquals(
+    (assertThrows(() => nl.deleteRoute("10.78.0.0/16", "ourotun0"), TunError) as TunError).reason,
+    "no-device",
+  );
   nl.setUp("ourotun0", false);
   const after = (await ipJson(["route", "show", "dev", "ourotun0"])).map((r: any) => r.dst);
   assert(!after.includes("10.78.0.0/16"), `route left: ${after}`);
-  const addrs2 = (await ipJson(["addr", "show", "dev", "ourotun0"]))[0].addr_info.map((a: any) => a.local);
+  const addrs2 = (await ipJson(["addr", "show", "dev", "ourotun0"]))[0].addr_info.map((a: any) =>
+    a.local
+  );
   assert(!addrs2.includes("fd00:77::1"), `address left: ${addrs2}`);
   assert(!nl.getLink("ourotun0").up, "down");
 
@@ -125,7 +164,10 @@ async function config(): Promise<void> {
   const auto = await openTun({ name: "ouro%d" });
   assert(/^ouro\d+$/.test(auto.name), auto.name);
   await auto.close();
-  assertEquals((assertThrows(() => nl.getLink(auto.name), TunError) as TunError).reason, "no-device");
+  assertEquals(
+    (assertThrows(() => nl.getLink(auto.name), TunError) as TunError).reason,
+    "no-device",
+  );
 }
 
 async function upTun(name: string, cidr: string, routes: string[] = []): Promise<TunDevice> {
@@ -156,6 +198,7 @@ async function ping(): Promise<void> {
 
 /** UDP both ways through the TUN (needs no ping): socket → reader, writeBatch → socket. */
 async function udp(): Promise<void> {
+  const fdsBefore = await openFds();
   await using dev = await upTun("ouroudp0", "10.77.0.1/24");
   const sock = Deno.listenDatagram({ transport: "udp", hostname: "10.77.0.1", port: 0 });
   try {
@@ -174,7 +217,13 @@ async function udp(): Promise<void> {
     assertEquals(seen.srcPort, port);
     assertEquals(dec.decode(seen.payload), "hello tun");
     const replies = [0, 1, 2].map((i) =>
-      encodeUdp4({ src: [10, 77, 0, 2], dst: [10, 77, 0, 1], srcPort: 7777, dstPort: port, payload: new TextEncoder().encode(`reply ${i}`) })
+      encodeUdp4({
+        src: [10, 77, 0, 2],
+        dst: [10, 77, 0, 1],
+        srcPort: 7777,
+        dstPort: port,
+        payload: new TextEncoder().encode(`reply ${i}`),
+      })
     );
     assertEquals(dev.writeBatch(replies), 3);
     for (let i = 0; i < 3; i++) {
@@ -193,6 +242,20 @@ async function udp(): Promise<void> {
   await dev.close();
   assertEquals(await pending, null);
   assertEquals(dev.write(new Uint8Array(20)), false);
+  // No device fd is left; Deno may keep the last Worker's runtime (an epoll and an eventfd).
+  const after = await openFds();
+  assertEquals(after.filter((l) => l === "/dev/net/tun").length, 0, "TUN fd leaked");
+  assert(after.length <= fdsBefore.length + 2, `fds leaked: ${after.length - fdsBefore.length}`);
+}
+
+async function openFds(): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir("/proc/self/fd")) {
+    try {
+      out.push(await Deno.readLink(`/proc/self/fd/${e.name}`));
+    } catch { /* the readDir fd itself */ }
+  }
+  return out;
 }
 
 /** TAP: ARP request seen, ARP reply written, then ICMP frames both ways (ping if present). */
@@ -204,11 +267,16 @@ async function tap(): Promise<void> {
   const myMac = nl.getLink("ourotap0").hwAddress;
   assertEquals(myMac.length, 6);
   const peerMac = [0x02, 0x00, 0x00, 0x00, 0x00, 0x02];
-  const havePing = await new Deno.Command("ping", { args: ["-V"], stdout: "null" }).output().then(() => true, () => false);
+  const havePing = await new Deno.Command("ping", { args: ["-V"], stdout: "null" }).output().then(
+    () => true,
+    () => false,
+  );
   const sock = Deno.listenDatagram({ transport: "udp", hostname: "10.79.0.1", port: 0 });
   try {
     const pinging = havePing ? pingStart("10.79.0.2") : undefined;
-    if (!pinging) await sock.send(new Uint8Array([1]), { transport: "udp", hostname: "10.79.0.2", port: 9 });
+    if (!pinging) {
+      await sock.send(new Uint8Array([1]), { transport: "udp", hostname: "10.79.0.2", port: 9 });
+    }
     const arp = await readUntil(dev, (f) => {
       const e = decodeEthernet(f);
       if (e.etherType !== ETHERTYPE_ARP) return undefined;
@@ -217,16 +285,32 @@ async function tap(): Promise<void> {
     });
     assert(sameIp(arp.senderIp, "10.79.0.1"), "ARP sender");
     assertEquals(Array.from(arp.senderMac), Array.from(myMac));
-    const reply = encodeArp({ op: 2, senderMac: peerMac, senderIp: [10, 79, 0, 2], targetMac: myMac, targetIp: arp.senderIp });
-    assert(dev.write(encodeEthernet({ dst: myMac, src: peerMac, etherType: ETHERTYPE_ARP, payload: reply })));
+    const reply = encodeArp({
+      op: 2,
+      senderMac: peerMac,
+      senderIp: [10, 79, 0, 2],
+      targetMac: myMac,
+      targetIp: arp.senderIp,
+    });
+    assert(
+      dev.write(
+        encodeEthernet({ dst: myMac, src: peerMac, etherType: ETHERTYPE_ARP, payload: reply }),
+      ),
+    );
     if (!pinging) return;
     const frame = await readUntil(dev, (f) => {
       const e = decodeEthernet(f);
-      return e.etherType === ETHERTYPE_IPV4 && icmpRequestTo("10.79.0.2")(e.payload) ? e : undefined;
+      return e.etherType === ETHERTYPE_IPV4 && icmpRequestTo("10.79.0.2")(e.payload)
+        ? e
+        : undefined;
     });
     assertEquals(Array.from(frame.dst), peerMac);
     const echo = echoReplyFor(frame.payload.slice());
-    assert(dev.write(encodeEthernet({ dst: myMac, src: peerMac, etherType: ETHERTYPE_IPV4, payload: echo })));
+    assert(
+      dev.write(
+        encodeEthernet({ dst: myMac, src: peerMac, etherType: ETHERTYPE_IPV4, payload: echo }),
+      ),
+    );
     const out = await pinging;
     assert(out.success, `ping over tap failed: ${dec.decode(out.stdout)}`);
   } finally {

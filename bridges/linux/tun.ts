@@ -29,7 +29,6 @@ import {
 import { adviceFor, reasonOf, TunError } from "../errors.ts";
 import {
   AF_INET,
-  addressOf,
   cstr,
   E,
   EFD_CLOEXEC,
@@ -84,7 +83,9 @@ export interface OpenTunOptions {
 }
 
 function fail(what: string, e: number, tunPath = false): TunError {
-  const reason = tunPath && (e === E.ENOENT || e === E.ENODEV || e === E.ENXIO) ? "no-tun" : reasonOf(e);
+  const reason = tunPath && (e === E.ENOENT || e === E.ENODEV || e === E.ENXIO)
+    ? "no-tun"
+    : reasonOf(e);
   const advice = adviceFor(reason);
   return new TunError(reason, `Cannot ${what}: ${errnoName(e)}${advice ? `; ${advice}` : ""}`, e);
 }
@@ -93,7 +94,10 @@ function ifreq(name: string, flags = 0): Uint8Array {
   const b = new Uint8Array(IFREQ_BYTES);
   const n = new TextEncoder().encode(name);
   if (n.length > maxIfNameBytes || n.includes(0) || n.includes(0x2f) || /\s/.test(name)) {
-    throw new TunError("bad-address", `Cannot use interface name "${name}": at most 15 bytes, no spaces or "/"`);
+    throw new TunError(
+      "bad-address",
+      `Cannot use interface name "${name}": at most 15 bytes, no spaces or "/"`,
+    );
   }
   b.set(n);
   new DataView(b.buffer).setUint16(16, flags, true);
@@ -111,6 +115,12 @@ function ifreqName(b: Uint8Array): string {
  * another fd), `bad-address` (bad name, or the name is a non-TUN device).
  */
 export async function openTun(options: OpenTunOptions = {}): Promise<TunDevice> {
+  if (Deno.build.os !== "linux") {
+    throw new TunError(
+      "unsupported",
+      `Cannot open a TUN device on ${Deno.build.os}: only Linux is supported`,
+    );
+  }
   const kind = options.kind ?? "tun";
   const c = libc();
   const req = ifreq(options.name ?? "", (kind === "tap" ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
@@ -153,13 +163,19 @@ class LinuxTun implements TunDevice {
   readonly #pollMs: number;
   readonly #worker: Worker;
   readonly #bell = new Uint8Array(8);
-  readonly #bellAddr: bigint;
   readonly #mtuReq: Uint8Array;
   #closed = false;
   #closing: Promise<void> | undefined;
   #workerDone!: Promise<void>;
 
-  constructor(kind: TunKind, name: string, fd: number, efd: number, sock: number, o: OpenTunOptions) {
+  constructor(
+    kind: TunKind,
+    name: string,
+    fd: number,
+    efd: number,
+    sock: number,
+    o: OpenTunOptions,
+  ) {
     this.kind = kind;
     this.name = name;
     this.#fd = fd;
@@ -173,9 +189,8 @@ class LinuxTun implements TunDevice {
     this.#batch = o.batchPackets ?? tunDefaults.batchPackets;
     this.#pollMs = o.pollTimeoutMs ?? tunDefaults.pollTimeoutMs;
     new DataView(this.#bell.buffer).setBigUint64(0, 1n, true);
-    this.#bellAddr = addressOf(this.#bell);
     this.#mtuReq = ifreq(name);
-    const ring = () => void libc().write(this.#efd, this.#bellAddr, 8n);
+    const ring = () => void libc().writeBuf(this.#efd, this.#bell, 8n);
     this.#tx.onConsumerWake = ring;
     this.#rx.onProducerWake = ring;
     this.#worker = new Worker(new URL("./tun_worker.ts", import.meta.url), { type: "module" });
@@ -194,7 +209,10 @@ class LinuxTun implements TunDevice {
         if (ev.data.type === "ready") ready();
         else if (ev.data.type === "closed") done();
         else if (ev.data.type === "error") {
-          const err = new TunError("system", `Cannot run ${this.name} packet worker: ${ev.data.message}`);
+          const err = new TunError(
+            "system",
+            `Cannot run ${this.name} packet worker: ${ev.data.message}`,
+          );
           failed(err);
           this.#rx.close();
           this.#tx.close();
@@ -330,7 +348,7 @@ class LinuxTun implements TunDevice {
     const c = libc();
     this.#tx.close();
     this.#rx.close();
-    c.write(this.#efd, this.#bellAddr, 8n);
+    c.writeBuf(this.#efd, this.#bell, 8n);
     await this.#workerDone;
     this.#worker.terminate();
     // Reverse order of acquisition: control socket, doorbell, device.

@@ -14,14 +14,21 @@ import { havePing, netnsUnavailable, runDenoInNetns, withNetns } from "./netns.t
 const unavailable = await netnsUnavailable();
 if (unavailable) console.warn(`tun: namespace tests skipped: ${unavailable}`);
 const pingMissing = !unavailable && !(await havePing());
-if (pingMissing) console.warn("tun: ping not installed (apt-get install iputils-ping): ping scenario skipped, TAP runs L2 only");
+if (pingMissing) {
+  console.warn(
+    "tun: ping not installed (apt-get install iputils-ping): ping scenario skipped, TAP runs L2 only",
+  );
+}
 
 const script = new URL("./netns_scenarios.ts", import.meta.url);
 
 async function scenario(name: string): Promise<void> {
   await withNetns(async (ns) => {
     const r = await runDenoInNetns(ns, script, [name]);
-    assert(r.code === 0 && r.stdout.includes(`ok ${name}`), `scenario ${name} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+    assert(
+      r.code === 0 && r.stdout.includes(`ok ${name}`),
+      `scenario ${name} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`,
+    );
   });
 }
 

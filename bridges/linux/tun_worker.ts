@@ -39,7 +39,6 @@ function run(init: TunWorkerInit): void {
   fdv.setInt32(8, init.efd, true);
   fdv.setInt16(12, POLLIN, true);
   const efdBuf = new Uint8Array(8);
-  const efdAddr = addressOf(efdBuf);
   let txBlocked = false; // the fd returned EAGAIN on write
 
   const flushTx = (): boolean => {
@@ -114,7 +113,7 @@ function run(init: TunWorkerInit): void {
     c.poll(fds, 2n, init.pollTimeoutMs);
     tx.disarmConsumerWait();
     if (rxFull) rx.disarmProducerWait();
-    if (fdv.getInt16(14, true) & POLLIN) c.read(init.efd, efdAddr, 8n);
+    if (fdv.getInt16(14, true) & POLLIN) c.readBuf(init.efd, efdBuf, 8n);
   }
   self.postMessage({ type: "closed" });
 }
