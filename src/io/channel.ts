@@ -11,12 +11,13 @@
  * @module
  */
 
-import { eventfd, libc, ringDoorbell } from "./libc.ts";
+import { errno, eventfd, libc, MSG_DONTWAIT, ringDoorbell } from "./libc.ts";
 import { PacketRing } from "./ring.ts";
 import { CTL, CTL_BYTES, type InitMessage, STAT, STATS_BYTES } from "./channel_proto.ts";
 import { logger } from "../lib/log.ts";
 
 const log = logger("io");
+const EAGAIN = 11, ENOBUFS = 105;
 
 /** Default slots per ring. */
 export const DEFAULT_RING_SLOTS = 1024;
@@ -78,6 +79,10 @@ export class DatagramChannel {
   #ctl: Int32Array;
   #stats: Float64Array;
   #txDrops = 0;
+  // Direct sends from this thread: packets, bytes, errors, last errno.
+  #direct = new Float64Array(4);
+  #directUsed = false;
+  #resetDirect = () => this.#directUsed = false;
   #receiving = false;
   #stopped: Promise<void>;
   #closing: Promise<void> | undefined;
@@ -151,12 +156,42 @@ export class DatagramChannel {
   }
 
   /**
-   * Queue one packet (and its metadata) for sending. Returns false and
-   * counts a drop when the tx ring is full or the channel is closed.
-   * Throws RangeError if the packet is larger than a slot.
+   * Queue one packet for sending; `addr` is the destination sockaddr (kept
+   * as the slot metadata) or undefined for a bound packet socket. Returns
+   * false and counts a drop when the tx ring is full or the channel is
+   * closed. Throws RangeError if the packet is larger than a slot.
+   *
+   * Latency path: when the Worker sleeps with an empty tx ring, the first
+   * packet of a burst is sent right here with one `sendto` (which costs
+   * about what waking the Worker would), so an idle socket adds no thread
+   * hop on transmit. Later packets of the same burst go through the ring
+   * and the Worker batches them; order is kept because the direct send
+   * happens only while the ring is empty.
    */
-  enqueue(data: Uint8Array, meta?: Uint8Array): boolean {
-    if (this.#closing === undefined && this.tx.push(data, meta)) return true;
+  enqueue(data: Uint8Array, addr?: Uint8Array): boolean {
+    if (this.#closing !== undefined) {
+      this.#txDrops++;
+      return false;
+    }
+    if (!this.#directUsed && this.tx.consumerWaiting() && this.tx.size() === 0) {
+      this.#directUsed = true;
+      queueMicrotask(this.#resetDirect);
+      if (data.length > this.tx.slotBytes) this.tx.write(0, data); // throws the RangeError
+      const r = Number(libc().sendto(this.fd, data, BigInt(data.length), MSG_DONTWAIT, addr ?? null, addr?.length ?? 0));
+      if (r >= 0) {
+        this.#direct[0]!++;
+        this.#direct[1]! += data.length;
+        return true;
+      }
+      const e = errno();
+      if (e !== EAGAIN && e !== ENOBUFS) {
+        this.#direct[2]!++;
+        this.#direct[3] = e;
+        return true; // accepted, then refused by the kernel: counted like a Worker send error
+      }
+      // Socket buffer full: queue it, the Worker waits for room.
+    }
+    if (this.tx.push(data, addr)) return true;
     this.#txDrops++;
     return false;
   }
@@ -187,19 +222,29 @@ export class DatagramChannel {
     }
   }
 
+  /**
+   * Resolve when the tx ring has room again (true), or false once the
+   * channel closes or `signal` aborts. For senders that want backpressure
+   * instead of drops.
+   */
+  async waitWritable(signal?: AbortSignal): Promise<boolean> {
+    if (this.#closing !== undefined) return false;
+    return await this.tx.waitWritableAsync(signal) && this.#closing === undefined;
+  }
+
   /** A snapshot of the counters. */
   stats(): ChannelStats {
-    const s = this.#stats;
+    const s = this.#stats, d = this.#direct;
     return {
       rxPackets: s[STAT.RX_PACKETS]!,
       rxBytes: s[STAT.RX_BYTES]!,
-      txPackets: s[STAT.TX_PACKETS]!,
-      txBytes: s[STAT.TX_BYTES]!,
+      txPackets: s[STAT.TX_PACKETS]! + d[0]!,
+      txBytes: s[STAT.TX_BYTES]! + d[1]!,
       txDrops: this.#txDrops,
       rxTruncated: s[STAT.RX_TRUNCATED]!,
       rxErrors: s[STAT.RX_ERRORS]!,
-      txErrors: s[STAT.TX_ERRORS]!,
-      lastErrno: s[STAT.LAST_ERRNO]!,
+      txErrors: s[STAT.TX_ERRORS]! + d[2]!,
+      lastErrno: s[STAT.LAST_ERRNO]! || d[3]!,
     };
   }
 

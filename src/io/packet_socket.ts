@@ -233,6 +233,14 @@ export class PacketSocket implements AsyncIterable<Frame[]>, AsyncDisposable {
     }
   }
 
+  /**
+   * Resolve when there is room to queue another frame (true), or false once
+   * the socket closes or `signal` aborts: backpressure instead of drops.
+   */
+  waitWritable(opts: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return this.#ch.waitWritable(opts.signal);
+  }
+
   /** Counters: rx/tx frames and bytes, drops, errors. */
   stats(): PacketStats {
     return this.#ch.stats();

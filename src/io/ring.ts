@@ -329,6 +329,11 @@ export class PacketRing {
     Atomics.store(this.#hdr, CONSUMER_WAITING, 0);
   }
 
+  /** Has the consumer announced that it sleeps (and not been woken since)? */
+  consumerWaiting(): boolean {
+    return Atomics.load(this.#hdr, CONSUMER_WAITING) !== 0;
+  }
+
   /** Consumer (Worker only): block until a packet is there, the timeout passes or the ring closes. */
   waitReadable(timeoutMs = Infinity): WaitResult {
     for (;;) {

@@ -223,6 +223,14 @@ export class UdpSocket implements AsyncIterable<Datagram[]>, AsyncDisposable {
     }
   }
 
+  /**
+   * Resolve when there is room to queue another datagram (true), or false once
+   * the socket closes or `signal` aborts: backpressure instead of drops.
+   */
+  waitWritable(opts: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return this.#ch.waitWritable(opts.signal);
+  }
+
   /** Counters: rx/tx packets and bytes, drops, errors. */
   stats(): UdpStats {
     return this.#ch.stats();
