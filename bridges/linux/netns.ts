@@ -68,26 +68,20 @@ export interface NetnsRun {
   stderr: string;
 }
 
-/** Run a Deno script (all permissions) inside namespace `ns`. */
+/**
+ * Run a Deno script (all permissions) inside namespace `ns`, optionally
+ * behind a wrapper command (e.g. `["setpriv", "--bounding-set=-all", "--"]`).
+ */
 export async function runDenoInNetns(
   ns: string,
   script: URL,
   args: string[],
   timeoutMs = 60_000,
+  wrapper: string[] = [],
 ): Promise<NetnsRun> {
+  const deno = [Deno.execPath(), "run", "-A", "--unstable-net", "--quiet", script.pathname];
   const cmd = new Deno.Command("ip", {
-    args: [
-      "netns",
-      "exec",
-      ns,
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--unstable-net",
-      "--quiet",
-      script.pathname,
-      ...args,
-    ],
+    args: ["netns", "exec", ns, ...wrapper, ...deno, ...args],
     stdout: "piped",
     stderr: "piped",
     signal: AbortSignal.timeout(timeoutMs),

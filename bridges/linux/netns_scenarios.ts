@@ -318,7 +318,61 @@ async function tap(): Promise<void> {
   }
 }
 
-const SCENARIOS: Record<string, () => Promise<void>> = { config, ping, udp, tap };
+/** Small rings: a reader that lags loses nothing it was given and resumes; drain waits for room. */
+async function queues(): Promise<void> {
+  const dev = await openTun({ name: "ouroq0", queuePackets: 4, batchPackets: 2 });
+  using nl = Netlink.open();
+  nl.addAddress(dev.name, "10.77.0.1/24");
+  nl.setUp(dev.name);
+  const sock = Deno.listenDatagram({ transport: "udp", hostname: "10.77.0.1", port: 0 });
+  try {
+    const to = { transport: "udp" as const, hostname: "10.77.0.2", port: 9 };
+    for (let i = 0; i < 50; i++) await sock.send(new Uint8Array([i]), to);
+    await new Promise((r) => setTimeout(r, 50)); // the rx ring (4) is full, the kernel queues the rest
+    const seen: number[] = [];
+    const signal = AbortSignal.timeout(2000);
+    while (seen.length < 50) {
+      const b = await dev.read({ signal });
+      if (b === null) break;
+      assert(b.length <= 2, `batch of ${b.length} > 2`);
+      for (const p of b) {
+        try {
+          seen.push(decodeUdp4(p).payload[0]!);
+        } catch { /* not ours */ }
+      }
+    }
+    assertEquals(seen, Array.from({ length: 50 }, (_, i) => i), "every datagram, in order");
+    // tx: a 4-slot ring refuses the excess; drain resolves once the Worker has written.
+    const pkt = encodeUdp4({
+      src: [10, 77, 0, 2],
+      dst: [10, 77, 0, 1],
+      srcPort: 9,
+      dstPort: 9,
+      payload: new Uint8Array(1),
+    });
+    const n = dev.writeBatch(Array.from({ length: 100 }, () => pkt));
+    assert(n >= 1 && n <= 4, `queued ${n}`);
+    assert(await dev.drain(), "drained");
+    assert(dev.write(pkt));
+    assertEquals(dev.counters().txDropped, 100 - n);
+  } finally {
+    sock.close();
+    await dev.close();
+  }
+  assertEquals(await dev.drain(), false);
+}
+
+/** Without CAP_NET_ADMIN (run under setpriv): typed `permission` errors. */
+async function noperm(): Promise<void> {
+  const e = await assertRejects(() => openTun({ name: "ouroperm0" }), TunError) as TunError;
+  assertEquals([e.reason, e.errno], ["permission", 1]);
+  assert(e.message.includes("CAP_NET_ADMIN"), e.message);
+  using nl = Netlink.open();
+  const e2 = assertThrows(() => nl.setUp("lo", false), TunError) as TunError;
+  assertEquals(e2.reason, "permission");
+}
+
+const SCENARIOS: Record<string, () => Promise<void>> = { config, ping, udp, tap, queues, noperm };
 
 if (import.meta.main) {
   const name = Deno.args[0] ?? "";

@@ -22,9 +22,9 @@ if (pingMissing) {
 
 const script = new URL("./netns_scenarios.ts", import.meta.url);
 
-async function scenario(name: string): Promise<void> {
+async function scenario(name: string, wrapper: string[] = []): Promise<void> {
   await withNetns(async (ns) => {
-    const r = await runDenoInNetns(ns, script, [name]);
+    const r = await runDenoInNetns(ns, script, [name], 60_000, wrapper);
     assert(
       r.code === 0 && r.stdout.includes(`ok ${name}`),
       `scenario ${name} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`,
@@ -54,4 +54,17 @@ Deno.test({
   name: "tun: TAP sees ARP, answers it, then carries ICMP frames",
   ignore: !!unavailable,
   fn: () => scenario("tap"),
+});
+
+Deno.test({
+  name: "tun: small rings apply backpressure without loss or reordering; drain waits",
+  ignore: !!unavailable,
+  fn: () => scenario("queues"),
+});
+
+Deno.test({
+  name: "tun: without CAP_NET_ADMIN open and netlink fail with reason permission",
+  ignore: !!unavailable,
+  // Drop every capability for the child (root keeps file access to /dev/net/tun).
+  fn: () => scenario("noperm", ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"]),
 });
