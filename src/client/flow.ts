@@ -118,7 +118,7 @@ export class Flow {
     if (ev === "dealloc") {
       this.#ended = true;
       this.#rx.wake();
-      this.client.flows.delete(this.fd);
+      if (this.client.flows.get(this.fd) === this) this.client.flows.delete(this.fd);
     }
     if (ev === "dealloc" || ev === "down" || ev === "up" || ev === "peer") {
       for (const l of this.#listeners) l(this, ev);
@@ -210,7 +210,7 @@ export class Flow {
     this.#closed = true;
     this.#rx.wake();
     this.#unpause();
-    this.client.flows.delete(this.fd);
+    if (this.client.flows.get(this.fd) === this) this.client.flows.delete(this.fd);
     if (this.#ended || this.client.closed) return;
     this.#ended = true;
     try {

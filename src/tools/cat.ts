@@ -73,11 +73,12 @@ export async function catMain(argv: string[]): Promise<number> {
       let eof = false;
       while (filled < size) {
         const { value, done } = await r.read(new Uint8Array(buf.buffer, 1 + filled, size - filled));
+        // the read transfers the buffer: take it back from the result
+        buf = value ? new Uint8Array(value.buffer) : new Uint8Array(size + 1);
         if (done || !value) {
           eof = true;
           break;
         }
-        buf = new Uint8Array(value.buffer);
         filled += value.length;
         if (signal.aborted) break;
       }

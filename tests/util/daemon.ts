@@ -38,16 +38,29 @@ export async function ouro(args: string[], opts: { netns?: string; env?: Record<
 export class Proc {
   stdout = "";
   stderr = "";
+  /** Raw stdout chunks (for binary output). */
+  readonly stdoutChunks: Uint8Array[] = [];
   readonly status: Promise<Deno.CommandStatus>;
   #reads: Promise<void>[] = [];
   constructor(readonly child: Deno.ChildProcess) {
     const td = () => new TextDecoder();
     const pump = async (s: ReadableStream<Uint8Array>, k: "stdout" | "stderr") => {
       const d = td();
-      for await (const c of s) this[k] += d.decode(c, { stream: true });
+      for await (const c of s) {
+        if (k === "stdout") this.stdoutChunks.push(c);
+        this[k] += d.decode(c, { stream: true });
+      }
     };
     this.#reads.push(pump(child.stdout, "stdout"), pump(child.stderr, "stderr"));
     this.status = child.status;
+  }
+  /** All stdout bytes. */
+  stdoutBytes(): Uint8Array {
+    const n = this.stdoutChunks.reduce((a, c) => a + c.length, 0);
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (const c of this.stdoutChunks) (out.set(c, o), o += c.length);
+    return out;
   }
   get pid(): number {
     return this.child.pid;
