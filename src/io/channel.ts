@@ -176,7 +176,9 @@ export class DatagramChannel {
     if (!this.#directUsed && this.tx.consumerWaiting() && this.tx.size() === 0) {
       this.#directUsed = true;
       queueMicrotask(this.#resetDirect);
-      if (data.length > this.tx.slotBytes) this.tx.write(0, data); // throws the RangeError
+      if (data.length > this.tx.slotBytes) {
+        throw new RangeError(`Cannot queue packet: ${data.length} bytes exceed the slot size ${this.tx.slotBytes}`);
+      }
       const r = Number(libc().sendto(this.fd, data, BigInt(data.length), MSG_DONTWAIT, addr ?? null, addr?.length ?? 0));
       if (r >= 0) {
         this.#direct[0]!++;
