@@ -108,3 +108,19 @@ Deno.test("udp: receive honours abort, iteration ends at close", async () => {
   await it;
   assertEquals(batches, [1]);
 });
+
+Deno.test("udp: a full tx ring refuses and counts, waitWritable resumes", async () => {
+  await using a = await UdpSocket.open({ hostname: "127.0.0.1", slots: 4 });
+  await using b = await UdpSocket.open({ hostname: "127.0.0.1", slots: 256 });
+  const pkt = new Uint8Array(1400);
+  let ok = 0, refused = 0;
+  for (let i = 0; i < 200; i++) a.send(b.addr, pkt) ? ok++ : refused++;
+  assert(refused > 0, "a 4-slot ring should overflow in a 200-packet burst");
+  assertEquals(a.stats().txDrops, refused);
+  assertEquals(await a.waitWritable(), true);
+  assert(a.send(b.addr, pkt));
+  ok++;
+  let got = 0;
+  while (got < ok) got += (await b.receive()).length;
+  assertEquals(got, ok);
+});
