@@ -1,0 +1,25 @@
+/**
+ * `deno task bench [--quick] [section…]`: every benchmark, figures and
+ * ratios against baselines measured in the same run.
+ * @module
+ */
+import { benchLocal } from "./local.ts";
+
+const SECTIONS: Record<string, (quick: boolean) => Promise<void>> = {
+  local: benchLocal,
+};
+
+const quick = Deno.args.includes("--quick");
+const chosen = Deno.args.filter((a) => !a.startsWith("--"));
+for (const s of chosen) {
+  if (!SECTIONS[s]) {
+    console.error(`bench: unknown section "${s}" (${Object.keys(SECTIONS).join(", ")})`);
+    Deno.exit(2);
+  }
+}
+console.log(`ouro benchmarks — ${new Date().toISOString()} — ${navigator.hardwareConcurrency} cores`);
+for (const [name, fn] of Object.entries(SECTIONS)) {
+  if (chosen.length && !chosen.includes(name)) continue;
+  console.log(`\n=== ${name} ===`);
+  await fn(quick);
+}
