@@ -19,7 +19,7 @@
  */
 export { bind, defaultOuro, disconnect, flowAccept, flowAlloc, flowJoin, Ouro } from "./src/client/api.ts";
 export type { AcceptOptions, AllocOptions } from "./src/client/api.ts";
-export type { ConnectOptions } from "./src/client/client.ts";
+export type { ConnectOptions, IrmClient } from "./src/client/client.ts";
 export { Flow, RX_QUEUE_PACKETS } from "./src/client/flow.ts";
 export type { FlowEventType, FlowOptions, FlowStats, ReadOptions, WriteOptions } from "./src/client/flow.ts";
 export { FlowSet } from "./src/client/fset.ts";

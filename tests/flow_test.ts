@@ -2,7 +2,7 @@
  * The flow API against a real IRMd (in this process) over its real UNIX
  * socket: allocation, acceptance, data, deallocation, events, back-pressure.
  */
-import { assert, assertBytes, assertEquals, assertRejects } from "./util/assert.ts";
+import { assert, assertBytes, assertEquals, assertRejects, assertThrows } from "./util/assert.ts";
 import { Irmd } from "../src/irmd/daemon.ts";
 import { applyConfig } from "../src/cli/irmd.ts";
 import { setLogLevel } from "../src/lib/log.ts";
@@ -113,7 +113,7 @@ Deno.test("flow: a FlowSet reports packets and deallocation across flows", async
     set.add(sf);
     set.add(sf2);
     const other = new FlowSet();
-    await assertRejects(async () => other.add(sf), OuroError, "another set");
+    assertThrows(() => other.add(sf), OuroError, "another set");
     await cf2.write(te.encode("two"));
     await cf.write(te.encode("one"));
     const seen: string[] = [];

@@ -14,6 +14,7 @@ export interface AllocOptions {
   qos?: QosSpec;
   /** Give up after this many ms (ETIMEDOUT); the IRMd's default is 20 s. */
   timeoutMs?: number;
+  /** Abort the allocation (rejects with EINTR). */
   signal?: AbortSignal;
 }
 
@@ -21,6 +22,7 @@ export interface AllocOptions {
 export interface AcceptOptions {
   /** Give up after this many ms (ETIMEDOUT); default: wait forever. */
   timeoutMs?: number;
+  /** Abort the wait (rejects with EINTR; the IRMd forgets this acceptor). */
   signal?: AbortSignal;
 }
 

@@ -35,13 +35,15 @@ interface Pending {
 export class IrmClient {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
-  readonly flows = new Map<number, Flow>();
+  /** Open flows by id. */
+  readonly flows: Map<number, Flow> = new Map();
   #closed = false;
+  /** Resolves when the connection has ended. */
   readonly done: Promise<void>;
-  conn!: FramedConn;
+  #conn!: FramedConn;
 
   private constructor(readonly rundir: string, c: Deno.Conn) {
-    this.conn = new FramedConn(c, {
+    this.#conn = new FramedConn(c, {
       onFrame: (f) => {
         switch (f.kind) {
           case FrameKind.DATA:
@@ -68,7 +70,7 @@ export class IrmClient {
       onBadFrame: () => {},
       onClose: () => this.#onClose(),
     });
-    this.done = this.conn.run();
+    this.done = this.#conn.run();
   }
 
   /** Connect to the IRMd on `rundir` and announce this process. */
@@ -100,15 +102,36 @@ export class IrmClient {
     onId?.(id);
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.conn.send(encodeJson(FrameKind.REQ, msg, id));
+      this.#conn.send(encodeJson(FrameKind.REQ, msg, id));
     });
   }
 
   /** Tell the IRMd to cancel an in-flight request (accept). */
   cancel(reqId: number): void {
-    if (!this.#closed) this.conn.send(encodeJson(FrameKind.REQ, { op: "cancel", reqId }, this.#nextId++));
+    if (!this.#closed) this.#conn.send(encodeJson(FrameKind.REQ, { op: "cancel", reqId }, this.#nextId++));
   }
 
+  /** Queue one SDU on a flow (copied at once). */
+  sendData(flowId: number, sdu: Uint8Array): boolean {
+    return this.#conn.sendData(flowId, sdu);
+  }
+
+  /** Bytes waiting to go to the IRMd. */
+  get queued(): number {
+    return this.#conn.queued;
+  }
+
+  /** Resolves when the send queue is short again. */
+  drain(): Promise<void> {
+    return this.#conn.drain();
+  }
+
+  /** Stop reading from the IRMd until `p` settles (receive back-pressure). */
+  pauseReads(p: Promise<unknown>): void {
+    this.#conn.pauseUntil(p);
+  }
+
+  /** Is the connection gone? */
   get closed(): boolean {
     return this.#closed;
   }
@@ -122,7 +145,7 @@ export class IrmClient {
 
   /** Close the connection (all flows end). */
   async close(): Promise<void> {
-    if (!this.#closed) await this.conn.end();
+    if (!this.#closed) await this.#conn.end();
     await this.done;
   }
 }

@@ -23,6 +23,7 @@ export interface ReadOptions {
   timeoutMs?: number;
   /** Throw EAGAIN instead of waiting when nothing is queued. */
   nonBlocking?: boolean;
+  /** Abort the wait (throws EINTR). */
   signal?: AbortSignal;
 }
 
@@ -36,9 +37,13 @@ export interface WriteOptions {
 
 /** Per-flow defaults, the `fccntl` equivalents. */
 export interface FlowOptions {
+  /** Default read timeout (FLOWSRCVTIMEO). */
   readTimeoutMs?: number;
+  /** Default write timeout (FLOWSSNDTIMEO). */
   writeTimeoutMs?: number;
+  /** Reads throw EAGAIN instead of waiting (FLOWFRNOBLOCK). */
   nonBlockingRead?: boolean;
+  /** Writes throw EAGAIN instead of waiting (FLOWFWNOBLOCK). */
   nonBlockingWrite?: boolean;
 }
 
@@ -47,11 +52,17 @@ export type FlowEventType = "pkt" | "dealloc" | "down" | "up" | "peer";
 
 /** Counters of a flow. */
 export interface FlowStats {
+  /** SDUs received. */
   rxPackets: number;
+  /** Bytes received. */
   rxBytes: number;
+  /** SDUs written. */
   txPackets: number;
+  /** Bytes written. */
   txBytes: number;
+  /** SDUs dropped because the receive queue was full. */
   rxDrops: number;
+  /** SDUs waiting to be read. */
   rxQueued: number;
 }
 
@@ -102,7 +113,7 @@ export class Flow {
       this.#stats.rxBytes += p.length;
       for (const l of this.#listeners) l(this, "pkt");
       if (this.#rx.length >= RX_PAUSE_PACKETS && !this.#resume) {
-        this.client.conn.pauseUntil(new Promise<void>((r) => (this.#resume = r)));
+        this.client.pauseReads(new Promise<void>((r) => (this.#resume = r)));
       }
     }
   }
@@ -183,7 +194,7 @@ export class Flow {
     if (this.#closed) throw new OuroError(Errno.ENOTALLOC, "Cannot write: flow is closed");
     if (this.#ended || this.client.closed) throw new OuroError(Errno.EFLOWDOWN, "Cannot write: flow is down");
     if (sdu.length > MAX_SDU) throw new OuroError(Errno.EMSGSIZE, `Cannot write: SDU larger than ${MAX_SDU} bytes`);
-    const conn = this.client.conn;
+    const conn = this.client;
     if (conn.queued > HIGH_WATER_BYTES) {
       if (opts.nonBlocking ?? this.options.nonBlockingWrite) {
         throw new OuroError(Errno.EAGAIN, "Cannot write: send queue full");

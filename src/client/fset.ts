@@ -7,7 +7,9 @@ import type { Flow, FlowEventType } from "./flow.ts";
 
 /** One event on one flow. */
 export interface FlowSetEvent {
+  /** The flow the event is about. */
   flow: Flow;
+  /** What happened. */
   type: FlowEventType;
 }
 
@@ -56,6 +58,7 @@ export class FlowSet {
     this.#events = this.#events.filter((e) => e.flow !== flow);
   }
 
+  /** Is the flow in this set? */
   has(flow: Flow): boolean {
     return this.#flows.has(flow);
   }
@@ -65,6 +68,7 @@ export class FlowSet {
     for (const f of [...this.#flows.keys()]) this.delete(f);
   }
 
+  /** Number of flows in the set. */
   get size(): number {
     return this.#flows.size;
   }

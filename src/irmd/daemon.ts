@@ -4,7 +4,7 @@
  * @module
  */
 import { encodeJson, FrameKind } from "../lib/ctl.ts";
-import { DecodeError, Errno, OuroError } from "../lib/errors.ts";
+import { type DecodeError, Errno, OuroError } from "../lib/errors.ts";
 import { FramedConn } from "../lib/framed.ts";
 import { logger } from "../lib/log.ts";
 import type { Ipcp } from "../ipcp/types.ts";

@@ -90,6 +90,7 @@ export function errnoText(code: number): string {
 export class OuroError extends Error {
   /** Positive error code (e.g. 1007 for ENAME). */
   readonly code: number;
+  /** An error with `code` (either sign) and an optional message. */
   constructor(code: number, message?: string) {
     const c = Math.abs(code);
     super(message ?? errnoText(c));

@@ -44,19 +44,19 @@ function q(
 }
 
 /** Plain datagrams. */
-export const qosRaw = q(U32_MAX, 0n, 0, 1, 1, 0, U32_MAX, DEFAULT_PEER_TIMEOUT_MS);
+export const qosRaw: Readonly<QosSpec> = q(U32_MAX, 0n, 0, 1, 1, 0, U32_MAX, DEFAULT_PEER_TIMEOUT_MS);
 /** Plain datagrams with CRC. */
-export const qosRawNoErrors = q(U32_MAX, 0n, 0, 1, 0, 0, U32_MAX, DEFAULT_PEER_TIMEOUT_MS);
+export const qosRawNoErrors: Readonly<QosSpec> = q(U32_MAX, 0n, 0, 1, 0, 0, U32_MAX, DEFAULT_PEER_TIMEOUT_MS);
 /** FRCT, in order, no retransmission. */
-export const qosBestEffort = q(U32_MAX, 0n, 0, 1, 0, 1, U32_MAX, DEFAULT_PEER_TIMEOUT_MS);
+export const qosBestEffort: Readonly<QosSpec> = q(U32_MAX, 0n, 0, 1, 0, 1, U32_MAX, DEFAULT_PEER_TIMEOUT_MS);
 /** Video: FRCT, no retransmission, 100 ms delay bound. */
-export const qosVideo = q(100, U64_MAX, 3, 1, 0, 1, 100, DEFAULT_PEER_TIMEOUT_MS);
+export const qosVideo: Readonly<QosSpec> = q(100, U64_MAX, 3, 1, 0, 1, 100, DEFAULT_PEER_TIMEOUT_MS);
 /** Voice: FRCT, no retransmission, 50 ms delay bound. */
-export const qosVoice = q(50, 100000n, 5, 1, 0, 1, 50, DEFAULT_PEER_TIMEOUT_MS);
+export const qosVoice: Readonly<QosSpec> = q(50, 100000n, 5, 1, 0, 1, 50, DEFAULT_PEER_TIMEOUT_MS);
 /** Data: FRCT with retransmission and linger: every byte in order. */
-export const qosData = q(1000, 0n, 0, 0, 0, 1, 2000, DEFAULT_PEER_TIMEOUT_MS);
+export const qosData: Readonly<QosSpec> = q(1000, 0n, 0, 0, 0, 1, 2000, DEFAULT_PEER_TIMEOUT_MS);
 /** Internal: IPCP N+1 flows and broadcast joins. */
-export const qosNp1 = q(U32_MAX, 0n, 0, U32_MAX, U32_MAX, 0, U32_MAX, 0);
+export const qosNp1: Readonly<QosSpec> = q(U32_MAX, 0n, 0, U32_MAX, U32_MAX, 0, U32_MAX, 0);
 
 /** QoS presets by the names the tools use. */
 export const QOS_PRESETS: Readonly<Record<string, Readonly<QosSpec>>> = Object.freeze({
