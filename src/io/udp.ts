@@ -19,6 +19,7 @@
 import {
   AF_INET,
   AF_INET6,
+  cString,
   errno,
   IoError,
   IPPROTO_UDP,
@@ -50,7 +51,7 @@ const ENDPOINT_CACHE_MAX = 4096;
 
 /** Options of {@link UdpSocket.open}. */
 export interface UdpSocketOptions {
-  /** Numeric local address; default "0.0.0.0" (use "::" for IPv6). */
+  /** Numeric local address; default "0.0.0.0" (use "::" for IPv6; a zone may name an interface: "fe80::1%eth0"). */
   hostname?: string;
   /** Local port; 0 (default) lets the kernel pick: read it from {@link UdpSocket.addr}. */
   port?: number;
@@ -77,8 +78,42 @@ export interface Datagram {
 /** Counters of a UDP socket. */
 export type UdpStats = ChannelStats;
 
+/**
+ * What a user of a UDP socket relies on. {@link UdpSocket} implements it
+ * over the kernel; `FakeUdpNetwork` (udp_fake.ts) in memory, for tests.
+ */
+export interface DatagramSocket extends AsyncIterable<Datagram[]>, AsyncDisposable {
+  /** The bound local address. */
+  readonly addr: IpEndpoint;
+  /** Has close() been called? */
+  readonly closed: boolean;
+  /** Queue `data` for `dst`; false (a counted drop) when full or closed. */
+  send(dst: IpEndpoint, data: Uint8Array): boolean;
+  /** Wait for datagrams; [] once closed. */
+  receive(opts?: { signal?: AbortSignal; max?: number }): Promise<Datagram[]>;
+  /** Deliver every datagram to `handler` until closed or aborted. */
+  onReceive(
+    handler: (data: Uint8Array, remote: IpEndpoint) => void,
+    opts?: { signal?: AbortSignal; copy?: boolean },
+  ): Promise<void>;
+  /** Resolve when another datagram can be queued (true) or the socket closed (false). */
+  waitWritable(opts?: { signal?: AbortSignal }): Promise<boolean>;
+  /** Counters. */
+  stats(): UdpStats;
+  /** Release everything. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Replace an IPv6 zone given as an interface name ("fe80::1%eth0") by its index. */
+function numericZone(hostname: string): string {
+  const m = /^(\[?[^%\]]+)%([^\]]*[^\d\]][^\]]*)(\]?)$/.exec(hostname);
+  if (!m) return hostname;
+  const index = libc().if_nametoindex(cString(m[2]!));
+  return index === 0 ? hostname : `${m[1]}%${index}${m[3]}`;
+}
+
 /** A UDP socket served by a Worker; see the module documentation. */
-export class UdpSocket implements AsyncIterable<Datagram[]>, AsyncDisposable {
+export class UdpSocket implements DatagramSocket {
   /** The bound local address (with the kernel-chosen port when 0 was asked). */
   readonly addr: IpEndpoint;
   /** AF_INET or AF_INET6. */
@@ -108,7 +143,7 @@ export class UdpSocket implements AsyncIterable<Datagram[]>, AsyncDisposable {
     const family = isIPv6(hostname) ? AF_INET6 : AF_INET;
     const where = `${family === AF_INET6 ? `[${hostname}]` : hostname}:${port}`;
     const sa = new Uint8Array(new ArrayBuffer(SOCKADDR_IN6_BYTES));
-    const saLen = writeSockaddr(sa, { hostname, port }, family);
+    const saLen = writeSockaddr(sa, { hostname: numericZone(hostname), port }, family);
     if (saLen < 0) {
       throw new IoError(22, `Cannot bind UDP socket to ${where}: not a numeric IPv4/IPv6 address and port (EINVAL)`);
     }
@@ -167,7 +202,7 @@ export class UdpSocket implements AsyncIterable<Datagram[]>, AsyncDisposable {
     }
     let sa = this.#sockaddrs.get(dst);
     if (!sa) {
-      const n = writeSockaddr(this.#scratch, dst, this.family);
+      const n = writeSockaddr(this.#scratch, { hostname: numericZone(dst.hostname), port: dst.port }, this.family);
       if (n < 0) {
         throw new IoError(22, `Cannot send to ${dst.hostname} port ${dst.port}: bad address for this socket (EINVAL)`);
       }

@@ -64,9 +64,17 @@ Deno.test("udp: refuses an address in use, a malformed or foreign address", asyn
   const bad = await assertRejects(() => UdpSocket.open({ hostname: "300.1.2.3" }), IoError, "not a numeric");
   assertEquals((bad as IoError).code, "EINVAL");
   await assertRejects(() => UdpSocket.open({ hostname: "::1", port: 70000 }), IoError, "EINVAL");
+  await assertRejects(() => UdpSocket.open({ hostname: "fe80::1%no-such-if0" }), IoError, "EINVAL");
   // TEST-NET-2 is never assigned to a local interface.
   const foreign = await assertRejects(() => UdpSocket.open({ hostname: "198.51.100.7" }), IoError);
   assertEquals((foreign as IoError).code, "EADDRNOTAVAIL");
+});
+
+Deno.test("udp: accepts an IPv6 zone given as an interface name", async () => {
+  await using a = await UdpSocket.open({ hostname: "::1%lo" });
+  await using b = await UdpSocket.open({ hostname: "::1" });
+  assert(b.send({ hostname: "::1%lo", port: a.addr.port }, new Uint8Array([5])));
+  assertEquals((await a.receive())[0]?.data, new Uint8Array([5]));
 });
 
 Deno.test("udp: send checks size and address, drops when full or closed", async () => {
