@@ -200,7 +200,9 @@ self.onmessage = (e) => {
 async function ringAlone(size: number): Promise<Result> {
   const count = 2_000_000;
   const ring = PacketRing.create({ slots: 1024, slotBytes: 2048 });
-  const w = new Worker(`data:application/javascript,${encodeURIComponent(RING_PRODUCER)}`, { type: "module" });
+  const w = new Worker(`data:application/javascript,${encodeURIComponent(RING_PRODUCER)}`, {
+    type: "module",
+  });
   const done = new Promise((r) => w.onmessage = r);
   const t0 = performance.now();
   w.postMessage({ buffer: ring.buffer, count, size });
@@ -216,7 +218,9 @@ async function ringAlone(size: number): Promise<Result> {
 
 // ---- run ----------------------------------------------------------------------
 
-console.log(`io bench: ${seconds}s per case, loopback ${HOST}, deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cpus`);
+console.log(
+  `io bench: ${seconds}s per case, loopback ${HOST}, deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cpus`,
+);
 for (const size of only && only !== "ring" ? [] : [64, 1400]) {
   const r = await ringAlone(size);
   console.log(`ring Worker→main   ${String(size).padStart(4)} B  ${fmt(r)}`);
@@ -225,14 +229,26 @@ for (const size of only && only !== "ping" ? [] : [64, 1400]) {
   const ours = await oursPingPong(size);
   const base = await denoPingPong(size);
   console.log(`ping-pong ${String(size).padStart(4)} B  UdpSocket ${fmt(ours)}`);
-  console.log(`ping-pong ${String(size).padStart(4)} B  listenDatagram ${fmt(base)}  ratio ${(ours.pps / base.pps).toFixed(2)}x`);
+  console.log(
+    `ping-pong ${String(size).padStart(4)} B  listenDatagram ${fmt(base)}  ratio ${
+      (ours.pps / base.pps).toFixed(2)
+    }x`,
+  );
 }
 for (const size of only && only !== "flood" ? [] : [64, 1400]) {
   const sz = String(size).padStart(4);
   const ours = await flood(oursSender, oursReceiver, size);
   console.log(`flood     ${sz} B  UdpSocket → UdpSocket        ${fmt(ours)}`);
   const rxBase = await flood(oursSender, denoReceiver, size);
-  console.log(`flood     ${sz} B  UdpSocket → listenDatagram   ${fmt(rxBase)}  receive ratio ${(ours.pps / rxBase.pps).toFixed(2)}x`);
+  console.log(
+    `flood     ${sz} B  UdpSocket → listenDatagram   ${fmt(rxBase)}  receive ratio ${
+      (ours.pps / rxBase.pps).toFixed(2)
+    }x`,
+  );
   const txBase = await flood(denoSender, oursReceiver, size);
-  console.log(`flood     ${sz} B  listenDatagram → UdpSocket   ${fmt(txBase)}  send ratio ${(ours.sentPps! / txBase.sentPps!).toFixed(2)}x`);
+  console.log(
+    `flood     ${sz} B  listenDatagram → UdpSocket   ${fmt(txBase)}  send ratio ${
+      (ours.sentPps! / txBase.sentPps!).toFixed(2)
+    }x`,
+  );
 }

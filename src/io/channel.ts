@@ -87,7 +87,13 @@ export class DatagramChannel {
   #stopped: Promise<void>;
   #closing: Promise<void> | undefined;
 
-  private constructor(fd: number, doorbell: number, worker: Worker, opts: ChannelOptions, stopped: Promise<void>) {
+  private constructor(
+    fd: number,
+    doorbell: number,
+    worker: Worker,
+    opts: ChannelOptions,
+    stopped: Promise<void>,
+  ) {
     this.fd = fd;
     this.#doorbell = doorbell;
     this.#worker = worker;
@@ -177,9 +183,20 @@ export class DatagramChannel {
       this.#directUsed = true;
       queueMicrotask(this.#resetDirect);
       if (data.length > this.tx.slotBytes) {
-        throw new RangeError(`Cannot queue packet: ${data.length} bytes exceed the slot size ${this.tx.slotBytes}`);
+        throw new RangeError(
+          `Cannot queue packet: ${data.length} bytes exceed the slot size ${this.tx.slotBytes}`,
+        );
       }
-      const r = Number(libc().sendto(this.fd, data, BigInt(data.length), MSG_DONTWAIT, addr ?? null, addr?.length ?? 0));
+      const r = Number(
+        libc().sendto(
+          this.fd,
+          data,
+          BigInt(data.length),
+          MSG_DONTWAIT,
+          addr ?? null,
+          addr?.length ?? 0,
+        ),
+      );
       if (r >= 0) {
         this.#direct[0]!++;
         this.#direct[1]! += data.length;
@@ -209,7 +226,9 @@ export class DatagramChannel {
     max = DEFAULT_RING_SLOTS,
     signal?: AbortSignal,
   ): Promise<number> {
-    if (this.#receiving) throw new Error("Cannot receive: another receive is already waiting on this socket");
+    if (this.#receiving) {
+      throw new Error("Cannot receive: another receive is already waiting on this socket");
+    }
     this.#receiving = true;
     try {
       for (;;) {

@@ -180,7 +180,10 @@ export class IoError extends Error {
 
 /** Throw an IoError "Cannot `what`: <errno text> (CODE)`hint`" for the current errno. */
 export function throwErrno(what: string, hint = "", e = errno()): never {
-  throw new IoError(e, `Cannot ${what}: ${errnoMessage(e)} (${errnoCode(e)})${hint ? `; ${hint}` : ""}`);
+  throw new IoError(
+    e,
+    `Cannot ${what}: ${errnoMessage(e)} (${errnoCode(e)})${hint ? `; ${hint}` : ""}`,
+  );
 }
 
 /** Address of the first byte of `view` as a bigint (the memory must not move: use ArrayBuffer/SAB backed views). */

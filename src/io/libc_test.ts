@@ -30,7 +30,10 @@ Deno.test("libc: IoError carries code, number and a 'Cannot' message", () => {
   assertEquals([e.code, e.errno], ["EBADF", 9]);
   assertEquals(e.message, "Cannot close fd -1: bad file descriptor (EBADF); it was never open");
   assertEquals(new IoError(4242, "x").code, "E4242");
-  assertEquals((assertThrows(() => ifreq("a-name-that-is-too-long"), IoError) as IoError).code, "ENODEV");
+  assertEquals(
+    (assertThrows(() => ifreq("a-name-that-is-too-long"), IoError) as IoError).code,
+    "ENODEV",
+  );
 });
 
 Deno.test("libc: a doorbell eventfd wakes poll and drains to quiet", () => {

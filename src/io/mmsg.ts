@@ -57,7 +57,9 @@ export class MmsgArray {
 
   /** Pointer to entry `index` (slot index; wraps). */
   pointer(index: number): Deno.PointerValue {
-    return Deno.UnsafePointer.create(this.#base + BigInt((index & (this.count - 1)) * MMSGHDR_BYTES));
+    return Deno.UnsafePointer.create(
+      this.#base + BigInt((index & (this.count - 1)) * MMSGHDR_BYTES),
+    );
   }
 
   /** Reset `n` entries from `index` for receiving (full slot, full name buffer). */

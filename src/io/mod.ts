@@ -5,8 +5,19 @@
  * @module
  */
 
-export { type Datagram, type DatagramSocket, UdpSocket, type UdpSocketOptions, type UdpStats } from "./udp.ts";
-export { type Frame, PacketSocket, type PacketSocketOptions, type PacketStats } from "./packet_socket.ts";
+export {
+  type Datagram,
+  type DatagramSocket,
+  UdpSocket,
+  type UdpSocketOptions,
+  type UdpStats,
+} from "./udp.ts";
+export {
+  type Frame,
+  PacketSocket,
+  type PacketSocketOptions,
+  type PacketStats,
+} from "./packet_socket.ts";
 export { PacketRing, type RingOptions, type WaitResult } from "./ring.ts";
 export { IoError } from "./libc.ts";
 export { FakeUdpNetwork, type FakeUdpNetworkOptions, FakeUdpSocket } from "./udp_fake.ts";

@@ -28,6 +28,7 @@ import {
   IoError,
   libc,
   PACKET_IGNORE_OUTGOING,
+  setIntOption,
   SIOCGIFFLAGS,
   SIOCGIFHWADDR,
   SIOCGIFMTU,
@@ -38,7 +39,6 @@ import {
   SOCK_RAW,
   SOL_PACKET,
   SOL_SOCKET,
-  setIntOption,
   throwErrno,
 } from "./libc.ts";
 import { type ChannelStats, DatagramChannel, DEFAULT_RING_SLOTS } from "./channel.ts";
@@ -99,7 +99,10 @@ function openRaw(opts: PacketSocketOptions): Opened {
   const req = ifreq(name);
   const ifindex = c.if_nametoindex(req);
   if (ifindex === 0) {
-    throwErrno(what, `no interface "${name}" here (see \`ip link\`)${opts.netns ? ` in netns ${opts.netns}` : ""}`);
+    throwErrno(
+      what,
+      `no interface "${name}" here (see \`ip link\`)${opts.netns ? ` in netns ${opts.netns}` : ""}`,
+    );
   }
   // Protocol 0 receives nothing until bind() names the protocol and interface,
   // so no frame from another interface slips in before the bind.
@@ -112,10 +115,15 @@ function openRaw(opts: PacketSocketOptions): Opened {
     if (c.ioctl(fd, BigInt(SIOCGIFFLAGS), req) < 0) throwErrno(`read flags of ${name}`);
     const flags = new DataView(req.buffer).getUint16(16, true);
     if ((flags & IFF_UP) === 0) {
-      throw new IoError(100, `Cannot ${what}: device is down (ENETDOWN); bring it up with \`ip link set ${name} up\``);
+      throw new IoError(
+        100,
+        `Cannot ${what}: device is down (ENETDOWN); bring it up with \`ip link set ${name} up\``,
+      );
     }
     const hw = ifreq(name);
-    if (c.ioctl(fd, BigInt(SIOCGIFHWADDR), hw) < 0) throwErrno(`read the hardware address of ${name}`);
+    if (c.ioctl(fd, BigInt(SIOCGIFHWADDR), hw) < 0) {
+      throwErrno(`read the hardware address of ${name}`);
+    }
     const mac = hw.slice(18, 24);
     const mr = ifreq(name);
     if (c.ioctl(fd, BigInt(SIOCGIFMTU), mr) < 0) throwErrno(`read the MTU of ${name}`);
@@ -184,10 +192,16 @@ export class PacketSocket implements AsyncIterable<Frame[]>, AsyncDisposable {
    */
   send(frame: Uint8Array): boolean {
     if (frame.length > this.maxFrameBytes) {
-      throw new IoError(90, `Cannot send a ${frame.length}-byte frame on ${this.ifname}: above ${this.maxFrameBytes} (EMSGSIZE)`);
+      throw new IoError(
+        90,
+        `Cannot send a ${frame.length}-byte frame on ${this.ifname}: above ${this.maxFrameBytes} (EMSGSIZE)`,
+      );
     }
     if (frame.length < ETH_HEADER_BYTES) {
-      throw new IoError(22, `Cannot send a ${frame.length}-byte frame: shorter than an Ethernet header (EINVAL)`);
+      throw new IoError(
+        22,
+        `Cannot send a ${frame.length}-byte frame: shorter than an Ethernet header (EINVAL)`,
+      );
     }
     return this.#ch.enqueue(frame);
   }
@@ -195,9 +209,13 @@ export class PacketSocket implements AsyncIterable<Frame[]>, AsyncDisposable {
   /** Wait for frames and return up to `max` (copies) in arrival order; [] once closed. */
   async receive(opts: { signal?: AbortSignal; max?: number } = {}): Promise<Frame[]> {
     const out: Frame[] = [];
-    await this.#ch.receive((data, meta) => {
-      out.push({ data: data.slice(), pkttype: decodeSockaddrLl(meta)?.pkttype ?? 0 });
-    }, opts.max, opts.signal);
+    await this.#ch.receive(
+      (data, meta) => {
+        out.push({ data: data.slice(), pkttype: decodeSockaddrLl(meta)?.pkttype ?? 0 });
+      },
+      opts.max,
+      opts.signal,
+    );
     return out;
   }
 

@@ -72,33 +72,74 @@ Deno.test("packet: exchanges frames both ways across a veth pair", () =>
 
 Deno.test("packet: names a missing device, a device that is down, a missing netns", () =>
   withVeth(async () => {
-    const missing = await assertRejects(() => PacketSocket.open({ ifname: "nope0", netns: NS }), IoError, "nope0");
+    const missing = await assertRejects(
+      () => PacketSocket.open({ ifname: "nope0", netns: NS }),
+      IoError,
+      "nope0",
+    );
     assertEquals((missing as IoError).code, "ENODEV");
-    const down = await assertRejects(() => PacketSocket.open({ ifname: "vc", netns: NS }), IoError, "ip link set vc up");
+    const down = await assertRejects(
+      () => PacketSocket.open({ ifname: "vc", netns: NS }),
+      IoError,
+      "ip link set vc up",
+    );
     assertEquals((down as IoError).code, "ENETDOWN");
-    const ns = await assertRejects(() => PacketSocket.open({ ifname: "va", netns: `${NS}-absent` }), IoError, "namespace");
+    const ns = await assertRejects(
+      () => PacketSocket.open({ ifname: "va", netns: `${NS}-absent` }),
+      IoError,
+      "namespace",
+    );
     assertEquals((ns as IoError).code, "ENOENT");
   }));
 
 Deno.test("packet: refuses oversize and runt frames", () =>
   withVeth(async () => {
     await using a = await PacketSocket.open({ ifname: "va", ethertype: ETHERTYPE, netns: NS });
-    const big = (() => { try { a.send(new Uint8Array(a.maxFrameBytes + 1)); } catch (e) { return e; } })();
+    const big = (() => {
+      try {
+        a.send(new Uint8Array(a.maxFrameBytes + 1));
+      } catch (e) {
+        return e;
+      }
+    })();
     assertEquals((big as IoError).code, "EMSGSIZE");
-    const runt = (() => { try { a.send(new Uint8Array(10)); } catch (e) { return e; } })();
+    const runt = (() => {
+      try {
+        a.send(new Uint8Array(10));
+      } catch (e) {
+        return e;
+      }
+    })();
     assertEquals((runt as IoError).code, "EINVAL");
   }));
 
 Deno.test("packet: reports missing privileges", async () => {
   // Run a tiny probe as nobody: raw sockets must be refused with EPERM.
-  const probe = `import { PacketSocket } from ${JSON.stringify(new URL("./packet_socket.ts", import.meta.url).href)};
+  const probe = `import { PacketSocket } from ${
+    JSON.stringify(new URL("./packet_socket.ts", import.meta.url).href)
+  };
     try { await PacketSocket.open({ ifname: "lo" }); console.log("opened"); } catch (e) { console.log(e.code, e.message); }`;
   const r = await new Deno.Command("setpriv", {
-    args: ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", Deno.execPath(), "eval", "--no-check", probe],
-    env: { DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`, DENO_NO_UPDATE_CHECK: "1" },
+    args: [
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      "--inh-caps=-all",
+      Deno.execPath(),
+      "eval",
+      "--no-check",
+      probe,
+    ],
+    env: {
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      DENO_NO_UPDATE_CHECK: "1",
+    },
     stdout: "piped",
     stderr: "piped",
   }).output();
   const out = new TextDecoder().decode(r.stdout);
-  assert(out.startsWith("EPERM") && out.includes("CAP_NET_RAW"), `${out} ${new TextDecoder().decode(r.stderr)}`);
+  assert(
+    out.startsWith("EPERM") && out.includes("CAP_NET_RAW"),
+    `${out} ${new TextDecoder().decode(r.stderr)}`,
+  );
 });

@@ -99,7 +99,9 @@ export class PacketRing {
 
   private constructor(buffer: SharedArrayBuffer) {
     const hdr = new Int32Array(buffer, 0, HEADER_BYTES / 4);
-    if (hdr[MAGIC] !== MAGIC_VALUE) throw new TypeError("Cannot attach ring: not a PacketRing buffer");
+    if (hdr[MAGIC] !== MAGIC_VALUE) {
+      throw new TypeError("Cannot attach ring: not a PacketRing buffer");
+    }
     this.buffer = buffer;
     this.#hdr = hdr;
     this.slots = hdr[SLOTS]!;
@@ -202,10 +204,14 @@ export class PacketRing {
    */
   write(index: number, data: Uint8Array, meta?: Uint8Array): void {
     if (data.length > this.slotBytes) {
-      throw new RangeError(`Cannot queue packet: ${data.length} bytes exceed the slot size ${this.slotBytes}`);
+      throw new RangeError(
+        `Cannot queue packet: ${data.length} bytes exceed the slot size ${this.slotBytes}`,
+      );
     }
     if (meta && meta.length > this.metaBytes) {
-      throw new RangeError(`Cannot queue packet: ${meta.length} metadata bytes exceed ${this.metaBytes}`);
+      throw new RangeError(
+        `Cannot queue packet: ${meta.length} metadata bytes exceed ${this.metaBytes}`,
+      );
     }
     const off = this.slotsOffset + (index & this.#mask) * this.strideBytes;
     if (meta) this.bytes.set(meta, off);
@@ -216,8 +222,10 @@ export class PacketRing {
   /** Producer: make `n` filled slots visible and wake a sleeping consumer. */
   publish(n: number): void {
     Atomics.add(this.#hdr, HEAD, n);
-    if (Atomics.load(this.#hdr, CONSUMER_WAITING) !== 0 &&
-      Atomics.compareExchange(this.#hdr, CONSUMER_WAITING, 1, 0) === 1) {
+    if (
+      Atomics.load(this.#hdr, CONSUMER_WAITING) !== 0 &&
+      Atomics.compareExchange(this.#hdr, CONSUMER_WAITING, 1, 0) === 1
+    ) {
       Atomics.notify(this.#hdr, HEAD);
       this.onConsumerWake?.();
     }
@@ -304,8 +312,10 @@ export class PacketRing {
   /** Consumer: free `n` slots read in place and wake a sleeping producer. */
   release(n: number): void {
     Atomics.add(this.#hdr, TAIL, n);
-    if (Atomics.load(this.#hdr, PRODUCER_WAITING) !== 0 &&
-      Atomics.compareExchange(this.#hdr, PRODUCER_WAITING, 1, 0) === 1) {
+    if (
+      Atomics.load(this.#hdr, PRODUCER_WAITING) !== 0 &&
+      Atomics.compareExchange(this.#hdr, PRODUCER_WAITING, 1, 0) === 1
+    ) {
       Atomics.notify(this.#hdr, TAIL);
       this.onProducerWake?.();
     }

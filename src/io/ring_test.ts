@@ -133,7 +133,9 @@ Deno.test("ring: Worker producer to main-thread consumer, in order", async () =>
   while (i < count && await ring.waitReadableAsync()) {
     ring.popBatch((d) => {
       const want = testPacket(i++);
-      if (d.length !== want.length || d.some((b, k) => b !== want[k])) throw new Error(`packet ${i - 1} differs`);
+      if (d.length !== want.length || d.some((b, k) => b !== want[k])) {
+        throw new Error(`packet ${i - 1} differs`);
+      }
     });
   }
   assertEquals(i, count);

@@ -15,7 +15,9 @@ export function testPacket(i: number): Uint8Array {
   return p;
 }
 
-self.onmessage = (e: MessageEvent<{ buffer: SharedArrayBuffer; count: number; role: "produce" | "consume" }>) => {
+self.onmessage = (
+  e: MessageEvent<{ buffer: SharedArrayBuffer; count: number; role: "produce" | "consume" }>,
+) => {
   const ring = PacketRing.from(e.data.buffer);
   const { count, role } = e.data;
   if (role === "produce") {

@@ -172,7 +172,11 @@ export function writeSockaddr(out: Uint8Array, ep: IpEndpoint, family?: number):
 export function encodeSockaddr(ep: IpEndpoint, family?: number): Uint8Array {
   const buf = new Uint8Array(SOCKADDR_IN6_BYTES);
   const n = writeSockaddr(buf, ep, family);
-  if (n < 0) throw new TypeError(`Cannot use address ${ep.hostname} port ${ep.port}: not a numeric IP address`);
+  if (n < 0) {
+    throw new TypeError(
+      `Cannot use address ${ep.hostname} port ${ep.port}: not a numeric IP address`,
+    );
+  }
   return buf.slice(0, n);
 }
 

@@ -29,7 +29,17 @@ Deno.test("sockaddr: parses, formats and rejects IPv6 text", () => {
     ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"], // a single zero group is not shortened
   ];
   for (const [text, canon] of cases) assertEquals(formatIPv6(parseIPv6(text)!), canon, text);
-  for (const bad of ["1::2::3", ":::", "12345::", "1:2:3:4:5:6:7:8:9", "g::", "1:2:3:4:5:6:7", "::1.2.3"]) {
+  for (
+    const bad of [
+      "1::2::3",
+      ":::",
+      "12345::",
+      "1:2:3:4:5:6:7:8:9",
+      "g::",
+      "1:2:3:4:5:6:7",
+      "::1.2.3",
+    ]
+  ) {
     assertEquals(parseIPv6(bad), undefined, bad);
   }
 });
@@ -55,7 +65,11 @@ Deno.test("sockaddr: builds sockaddr_in and sockaddr_in6 byte-exact", () => {
 });
 
 Deno.test("sockaddr: builds and reads sockaddr_ll", () => {
-  const b = encodeSockaddrLl({ protocol: 0x88b5, ifindex: 7, addr: new Uint8Array([1, 2, 3, 4, 5, 6]) });
+  const b = encodeSockaddrLl({
+    protocol: 0x88b5,
+    ifindex: 7,
+    addr: new Uint8Array([1, 2, 3, 4, 5, 6]),
+  });
   assertEquals([...b.subarray(0, 8)], [17, 0, 0x88, 0xb5, 7, 0, 0, 0]);
   assertEquals(b[11], 6);
   assertEquals(decodeSockaddrLl(b), {

@@ -24,6 +24,7 @@ import {
   IoError,
   IPPROTO_UDP,
   libc,
+  setIntOption,
   SO_RCVBUF,
   SO_RCVBUFFORCE,
   SO_REUSEADDR,
@@ -33,11 +34,16 @@ import {
   SOCK_DGRAM,
   SOCK_NONBLOCK,
   SOL_SOCKET,
-  setIntOption,
   throwErrno,
 } from "./libc.ts";
 import { type ChannelStats, DatagramChannel, DEFAULT_RING_SLOTS } from "./channel.ts";
-import { decodeSockaddr, type IpEndpoint, isIPv6, SOCKADDR_IN6_BYTES, writeSockaddr } from "./sockaddr.ts";
+import {
+  decodeSockaddr,
+  type IpEndpoint,
+  isIPv6,
+  SOCKADDR_IN6_BYTES,
+  writeSockaddr,
+} from "./sockaddr.ts";
 import { logger } from "../lib/log.ts";
 
 const log = logger("io/udp");
@@ -145,10 +151,15 @@ export class UdpSocket implements DatagramSocket {
     const sa = new Uint8Array(new ArrayBuffer(SOCKADDR_IN6_BYTES));
     const saLen = writeSockaddr(sa, { hostname: numericZone(hostname), port }, family);
     if (saLen < 0) {
-      throw new IoError(22, `Cannot bind UDP socket to ${where}: not a numeric IPv4/IPv6 address and port (EINVAL)`);
+      throw new IoError(
+        22,
+        `Cannot bind UDP socket to ${where}: not a numeric IPv4/IPv6 address and port (EINVAL)`,
+      );
     }
     const max = opts.maxDatagramBytes ?? DEFAULT_UDP_MAX_BYTES;
-    if (!(max > 0 && max <= 65535)) throw new IoError(22, `Cannot open UDP socket: bad maxDatagramBytes ${max} (EINVAL)`);
+    if (!(max > 0 && max <= 65535)) {
+      throw new IoError(22, `Cannot open UDP socket: bad maxDatagramBytes ${max} (EINVAL)`);
+    }
     const c = libc();
     const fd = c.socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     if (fd < 0) throwErrno(`open UDP socket for ${where}`);
@@ -158,14 +169,21 @@ export class UdpSocket implements DatagramSocket {
       const buf = opts.bufferBytes ?? DEFAULT_UDP_BUFFER_BYTES;
       if (buf > 0) {
         // FORCE works for root and ignores net.core.*mem_max; fall back to the capped call.
-        if (setIntOption(fd, SOL_SOCKET, SO_RCVBUFFORCE, buf) < 0) setIntOption(fd, SOL_SOCKET, SO_RCVBUF, buf);
-        if (setIntOption(fd, SOL_SOCKET, SO_SNDBUFFORCE, buf) < 0) setIntOption(fd, SOL_SOCKET, SO_SNDBUF, buf);
+        if (setIntOption(fd, SOL_SOCKET, SO_RCVBUFFORCE, buf) < 0) {
+          setIntOption(fd, SOL_SOCKET, SO_RCVBUF, buf);
+        }
+        if (setIntOption(fd, SOL_SOCKET, SO_SNDBUFFORCE, buf) < 0) {
+          setIntOption(fd, SOL_SOCKET, SO_SNDBUF, buf);
+        }
       }
       if (c.bind(fd, sa, saLen) < 0) {
         const e = errno();
-        const hint = e === 13 ? "ports below 1024 need root or CAP_NET_BIND_SERVICE"
-          : e === 99 ? "use an address assigned to a local interface, or 0.0.0.0 / ::"
-          : e === 98 ? "another socket holds this address and port; pick another port or 0"
+        const hint = e === 13
+          ? "ports below 1024 need root or CAP_NET_BIND_SERVICE"
+          : e === 99
+          ? "use an address assigned to a local interface, or 0.0.0.0 / ::"
+          : e === 98
+          ? "another socket holds this address and port; pick another port or 0"
           : "";
         throwErrno(`bind UDP socket to ${where}`, hint, e);
       }
@@ -198,13 +216,22 @@ export class UdpSocket implements DatagramSocket {
    */
   send(dst: IpEndpoint, data: Uint8Array): boolean {
     if (data.length > this.maxDatagramBytes) {
-      throw new IoError(90, `Cannot send ${data.length} bytes: larger than maxDatagramBytes ${this.maxDatagramBytes} (EMSGSIZE)`);
+      throw new IoError(
+        90,
+        `Cannot send ${data.length} bytes: larger than maxDatagramBytes ${this.maxDatagramBytes} (EMSGSIZE)`,
+      );
     }
     let sa = this.#sockaddrs.get(dst);
     if (!sa) {
-      const n = writeSockaddr(this.#scratch, { hostname: numericZone(dst.hostname), port: dst.port }, this.family);
+      const n = writeSockaddr(this.#scratch, {
+        hostname: numericZone(dst.hostname),
+        port: dst.port,
+      }, this.family);
       if (n < 0) {
-        throw new IoError(22, `Cannot send to ${dst.hostname} port ${dst.port}: bad address for this socket (EINVAL)`);
+        throw new IoError(
+          22,
+          `Cannot send to ${dst.hostname} port ${dst.port}: bad address for this socket (EINVAL)`,
+        );
       }
       sa = this.#scratch.slice(0, n);
       this.#sockaddrs.set(dst, sa);
@@ -219,9 +246,13 @@ export class UdpSocket implements DatagramSocket {
    */
   async receive(opts: { signal?: AbortSignal; max?: number } = {}): Promise<Datagram[]> {
     const out: Datagram[] = [];
-    await this.#ch.receive((data, meta) => {
-      out.push({ data: data.slice(), remote: this.#remote(meta) });
-    }, opts.max, opts.signal);
+    await this.#ch.receive(
+      (data, meta) => {
+        out.push({ data: data.slice(), remote: this.#remote(meta) });
+      },
+      opts.max,
+      opts.signal,
+    );
     return out;
   }
 

@@ -45,12 +45,20 @@ export class FakeUdpNetwork {
   open(opts: { hostname?: string; port?: number } = {}): FakeUdpSocket {
     const hostname = opts.hostname ?? "127.0.0.1";
     let port = opts.port ?? 0;
-    if (port === 0) while (this.#sockets.has(key({ hostname, port: port = this.#nextPort++ })));
+    if (port === 0) { while (this.#sockets.has(key({ hostname, port: port = this.#nextPort++ }))); }
     const addr = Object.freeze({ hostname, port });
     if (this.#sockets.has(key(addr))) {
-      throw new IoError(98, `Cannot bind UDP socket to ${hostname}:${port}: address in use (EADDRINUSE)`);
+      throw new IoError(
+        98,
+        `Cannot bind UDP socket to ${hostname}:${port}: address in use (EADDRINUSE)`,
+      );
     }
-    const s = new FakeUdpSocket(addr, this.#opts.queueLimit, (dst, d) => this.#deliver(dst, d), () => this.#sockets.delete(key(addr)));
+    const s = new FakeUdpSocket(
+      addr,
+      this.#opts.queueLimit,
+      (dst, d) => this.#deliver(dst, d),
+      () => this.#sockets.delete(key(addr)),
+    );
     this.#sockets.set(key(addr), s);
     return s;
   }
@@ -69,8 +77,15 @@ export class FakeUdpSocket implements DatagramSocket {
   #wake: (() => void) | undefined;
   #closed = false;
   #stats: UdpStats = {
-    rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txDrops: 0,
-    rxTruncated: 0, rxErrors: 0, txErrors: 0, lastErrno: 0,
+    rxPackets: 0,
+    rxBytes: 0,
+    txPackets: 0,
+    txBytes: 0,
+    txDrops: 0,
+    rxTruncated: 0,
+    rxErrors: 0,
+    txErrors: 0,
+    lastErrno: 0,
   };
 
   /** Use {@link FakeUdpNetwork.open}. */
@@ -109,7 +124,10 @@ export class FakeUdpSocket implements DatagramSocket {
     }
     this.#stats.txPackets++;
     this.#stats.txBytes += data.length;
-    this.route({ hostname: dst.hostname, port: dst.port }, { data: data.slice(), remote: this.addr });
+    this.route({ hostname: dst.hostname, port: dst.port }, {
+      data: data.slice(),
+      remote: this.addr,
+    });
     return true;
   }
 

@@ -41,7 +41,8 @@ async function echo(host: string, count: number): Promise<void> {
   await server;
 }
 
-Deno.test("udp: echoes thousands of datagrams in order on 127.0.0.1", () => echo("127.0.0.1", 5000));
+Deno.test("udp: echoes thousands of datagrams in order on 127.0.0.1", () =>
+  echo("127.0.0.1", 5000));
 
 Deno.test("udp: echoes thousands of datagrams in order on ::1", () => echo("::1", 5000));
 
@@ -59,9 +60,17 @@ Deno.test("udp: reports the kernel-chosen port and the source of each datagram",
 
 Deno.test("udp: refuses an address in use, a malformed or foreign address", async () => {
   await using a = await UdpSocket.open({ hostname: "127.0.0.1" });
-  const inUse = await assertRejects(() => UdpSocket.open({ hostname: "127.0.0.1", port: a.addr.port }), IoError, "address in use");
+  const inUse = await assertRejects(
+    () => UdpSocket.open({ hostname: "127.0.0.1", port: a.addr.port }),
+    IoError,
+    "address in use",
+  );
   assertEquals((inUse as IoError).code, "EADDRINUSE");
-  const bad = await assertRejects(() => UdpSocket.open({ hostname: "300.1.2.3" }), IoError, "not a numeric");
+  const bad = await assertRejects(
+    () => UdpSocket.open({ hostname: "300.1.2.3" }),
+    IoError,
+    "not a numeric",
+  );
   assertEquals((bad as IoError).code, "EINVAL");
   await assertRejects(() => UdpSocket.open({ hostname: "::1", port: 70000 }), IoError, "EINVAL");
   await assertRejects(() => UdpSocket.open({ hostname: "fe80::1%no-such-if0" }), IoError, "EINVAL");
@@ -80,9 +89,21 @@ Deno.test("udp: accepts an IPv6 zone given as an interface name", async () => {
 Deno.test("udp: send checks size and address, drops when full or closed", async () => {
   const a = await UdpSocket.open({ hostname: "127.0.0.1", maxDatagramBytes: 100, slots: 4 });
   const to: IpEndpoint = { hostname: "127.0.0.1", port: 9 };
-  let err = (() => { try { a.send(to, new Uint8Array(101)); } catch (e) { return e; } })() as IoError;
+  let err = (() => {
+    try {
+      a.send(to, new Uint8Array(101));
+    } catch (e) {
+      return e;
+    }
+  })() as IoError;
   assertEquals(err.code, "EMSGSIZE");
-  err = (() => { try { a.send({ hostname: "::1", port: 9 }, new Uint8Array(1)); } catch (e) { return e; } })() as IoError;
+  err = (() => {
+    try {
+      a.send({ hostname: "::1", port: 9 }, new Uint8Array(1));
+    } catch (e) {
+      return e;
+    }
+  })() as IoError;
   assertEquals(err.code, "EINVAL");
   await a.close();
   assertEquals(a.send(to, new Uint8Array(1)), false);
