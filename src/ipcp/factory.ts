@@ -6,6 +6,7 @@ import { Errno, OuroError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import type { N1Flows } from "../irmd/n1.ts";
 import { LocalIpcp } from "./local/local.ts";
+import { UdpIpcp } from "./udp/udp.ts";
 import type { Ipcp, IpcpHost, IpcpTypeName } from "./types.ts";
 
 /** What an IPCP gets from the daemon besides its host. */
@@ -20,6 +21,8 @@ type Ctor = (id: number, name: string, ctx: IpcpContext) => Ipcp;
 
 const TYPES: Partial<Record<IpcpTypeName, Ctor>> = {
   local: (id, name, ctx) => new LocalIpcp(id, name, ctx.host, ctx.log),
+  udp4: (id, name, ctx) => new UdpIpcp(id, name, "udp4", ctx.host, ctx.log),
+  udp6: (id, name, ctx) => new UdpIpcp(id, name, "udp6", ctx.host, ctx.log),
 };
 
 /** Register an IPCP type (called by each type's module). */
