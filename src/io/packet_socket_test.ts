@@ -7,6 +7,8 @@ import { IoError } from "./libc.ts";
 import { PacketSocket } from "./packet_socket.ts";
 
 const NS = `ouro-io-${Deno.pid}`;
+/** Namespaces and raw sockets need root; elsewhere these tests are skipped. */
+const ignore = Deno.uid() !== 0;
 const ETHERTYPE = 0x88b5; // IEEE 802 local experimental
 
 async function ip(...args: string[]): Promise<void> {
@@ -38,39 +40,45 @@ function frame(dst: Uint8Array, src: Uint8Array, i: number): Uint8Array {
   return f;
 }
 
-Deno.test("packet: exchanges frames both ways across a veth pair", () =>
-  withVeth(async () => {
-    await using a = await PacketSocket.open({ ifname: "va", ethertype: ETHERTYPE, netns: NS });
-    await using b = await PacketSocket.open({ ifname: "vb", ethertype: ETHERTYPE, netns: NS });
-    assertEquals(a.mac.length, 6);
-    assertEquals(a.mtu, 1500);
-    const count = 3000, window = 200;
-    // b echoes every frame back with the addresses swapped.
-    const server = b.onReceive((f) => {
-      const r = f.slice();
-      r.set(f.subarray(6, 12), 0);
-      r.set(b.mac, 6);
-      b.send(r);
-    });
-    let sent = 0, got = 0;
-    while (got < count) {
-      while (sent < count && sent - got < window) assert(a.send(frame(b.mac, a.mac, sent++)));
-      for (const f of await a.receive()) {
-        const want = frame(a.mac, b.mac, got);
-        if (f.data.length !== want.length || f.data.some((x, k) => x !== want[k])) {
-          throw new Error(`frame ${got} out of order or damaged`);
+Deno.test(
+  { name: "packet: exchanges frames both ways across a veth pair", ignore },
+  () =>
+    withVeth(async () => {
+      await using a = await PacketSocket.open({ ifname: "va", ethertype: ETHERTYPE, netns: NS });
+      await using b = await PacketSocket.open({ ifname: "vb", ethertype: ETHERTYPE, netns: NS });
+      assertEquals(a.mac.length, 6);
+      assertEquals(a.mtu, 1500);
+      const count = 3000, window = 200;
+      // b echoes every frame back with the addresses swapped.
+      const server = b.onReceive((f) => {
+        const r = f.slice();
+        r.set(f.subarray(6, 12), 0);
+        r.set(b.mac, 6);
+        b.send(r);
+      });
+      let sent = 0, got = 0;
+      while (got < count) {
+        while (sent < count && sent - got < window) assert(a.send(frame(b.mac, a.mac, sent++)));
+        for (const f of await a.receive()) {
+          const want = frame(a.mac, b.mac, got);
+          if (f.data.length !== want.length || f.data.some((x, k) => x !== want[k])) {
+            throw new Error(`frame ${got} out of order or damaged`);
+          }
+          assertEquals(f.pkttype, 0); // addressed to us
+          got++;
         }
-        assertEquals(f.pkttype, 0); // addressed to us
-        got++;
       }
-    }
-    assertEquals(a.stats().txPackets, count);
-    assertEquals(b.stats().rxPackets, count);
-    await b.close();
-    await server;
-  }));
+      assertEquals(a.stats().txPackets, count);
+      assertEquals(b.stats().rxPackets, count);
+      await b.close();
+      await server;
+    }),
+);
 
-Deno.test("packet: names a missing device, a device that is down, a missing netns", () =>
+Deno.test({
+  name: "packet: names a missing device, a device that is down, a missing netns",
+  ignore,
+}, () =>
   withVeth(async () => {
     const missing = await assertRejects(
       () => PacketSocket.open({ ifname: "nope0", netns: NS }),
@@ -92,7 +100,7 @@ Deno.test("packet: names a missing device, a device that is down, a missing netn
     assertEquals((ns as IoError).code, "ENOENT");
   }));
 
-Deno.test("packet: refuses oversize and runt frames", () =>
+Deno.test({ name: "packet: refuses oversize and runt frames", ignore }, () =>
   withVeth(async () => {
     await using a = await PacketSocket.open({ ifname: "va", ethertype: ETHERTYPE, netns: NS });
     const big = (() => {
@@ -113,7 +121,7 @@ Deno.test("packet: refuses oversize and runt frames", () =>
     assertEquals((runt as IoError).code, "EINVAL");
   }));
 
-Deno.test("packet: reports missing privileges", async () => {
+Deno.test({ name: "packet: reports missing privileges", ignore }, async () => {
   // Run a tiny probe as nobody: raw sockets must be refused with EPERM.
   const probe = `import { PacketSocket } from ${
     JSON.stringify(new URL("./packet_socket.ts", import.meta.url).href)
@@ -143,3 +151,19 @@ Deno.test("packet: reports missing privileges", async () => {
     `${out} ${new TextDecoder().decode(r.stderr)}`,
   );
 });
+
+Deno.test(
+  { name: "packet: counts send errors once the device goes down", ignore },
+  () =>
+    withVeth(async () => {
+      await using a = await PacketSocket.open({ ifname: "va", ethertype: ETHERTYPE, netns: NS });
+      await ip("-n", NS, "link", "set", "va", "down");
+      for (let i = 0; i < 10; i++) a.send(frame(new Uint8Array(6).fill(0xff), a.mac, i));
+      for (let t = 0; t < 100 && a.stats().txErrors < 10; t++) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assertEquals(a.stats().txErrors, 10);
+      assertEquals(a.stats().txPackets, 0);
+      assertEquals(a.stats().lastErrno, 100); // ENETDOWN
+    }),
+);
