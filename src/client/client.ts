@@ -26,6 +26,12 @@ function progName(): string {
   }
 }
 
+/** How long packets for a not-yet-created flow are kept. */
+const EARLY_KEEP_MS = 2000;
+/** At most this many early packets per flow, and flows with early packets. */
+const EARLY_MAX_PACKETS = 1024;
+const EARLY_MAX_FLOWS = 64;
+
 interface Pending {
   resolve: (m: Record<string, unknown>) => void;
   reject: (e: Error) => void;
@@ -46,9 +52,12 @@ export class IrmClient {
     this.#conn = new FramedConn(c, {
       onFrame: (f) => {
         switch (f.kind) {
-          case FrameKind.DATA:
-            this.flows.get(f.flowId)?.onPacket(f.data);
+          case FrameKind.DATA: {
+            const fl = this.flows.get(f.flowId);
+            if (fl) fl.onPacket(f.data);
+            else this.#stashEarly(f.flowId, f.data);
             break;
+          }
           case FrameKind.REP: {
             const p = this.#pending.get(f.id);
             if (!p) break;
@@ -93,6 +102,31 @@ export class IrmClient {
     const cl = new IrmClient(rundir, c);
     await cl.request({ op: "hello", pid: Deno.pid, prog: opts.prog ?? progName() });
     return cl;
+  }
+
+  /**
+   * Data can arrive in the same read as the reply that creates its flow,
+   * before the Flow object exists: keep it briefly for the Flow to take.
+   */
+  readonly #early = new Map<number, { at: number; pkts: Uint8Array[] }>();
+
+  #stashEarly(flowId: number, data: Uint8Array): void {
+    const now = Date.now();
+    for (const [id, e] of this.#early) if (now - e.at > EARLY_KEEP_MS) this.#early.delete(id);
+    let e = this.#early.get(flowId);
+    if (!e) {
+      if (this.#early.size >= EARLY_MAX_FLOWS) return;
+      e = { at: now, pkts: [] };
+      this.#early.set(flowId, e);
+    }
+    if (e.pkts.length < EARLY_MAX_PACKETS) e.pkts.push(data.slice());
+  }
+
+  /** Packets that arrived for `flowId` before its Flow was made. */
+  takeEarly(flowId: number): Uint8Array[] {
+    const e = this.#early.get(flowId);
+    this.#early.delete(flowId);
+    return e?.pkts ?? [];
   }
 
   /** Send one request and wait for its reply. */

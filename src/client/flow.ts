@@ -102,6 +102,7 @@ export class Flow {
     readonly mpl: number,
   ) {
     client.flows.set(fd, this);
+    for (const p of client.takeEarly(fd)) this.onPacket(p);
   }
 
   /** @internal A packet arrived from the IRMd. */
