@@ -202,12 +202,18 @@ export class DhtNode {
     return true;
   }
 
-  /** Publish our address under `key` (spec 13 §5.3); succeeds even with no peers. */
+  /**
+   * Publish our address under `key` (spec 13 §5.3); succeeds even with no
+   * peers. As the reference, STORE goes at once to the alpha closest known
+   * contacts; in addition (a port choice, wire-compatible) a FIND_NODE lookup
+   * for `key` finds the k nodes closest to it network-wide and STOREs there,
+   * where iterating lookups will look.
+   */
   reg(key: DhtId): void {
     const val = addrToValue(this.#o.selfAddr);
     const nowS = this.#clock.unixS();
     this.store.putOwn(key, val, nowS + this.#tExpireS, nowS);
-    this.#storeAt(key, val, nowS + this.#tExpireS);
+    this.#publish(key, val, nowS + this.#tExpireS);
   }
 
   /** Withdraw our address for `key` locally; `false` if it was not registered. */
@@ -298,7 +304,10 @@ export class DhtNode {
         break;
       case 3: // replicate / republish
         for (const item of this.store.replicationDue(nowS, this.#tReplicateS, this.#tExpireS)) {
-          if (this.#storeAt(item.key, item.val, item.expS)) this.store.replicated(item, nowS);
+          const sent = item.own
+            ? this.#publish(item.key, item.val, item.expS)
+            : this.#storeAt(item.key, item.val, item.expS);
+          if (sent) this.store.replicated(item, nowS);
         }
         break;
       case 4: // refresh
@@ -309,17 +318,28 @@ export class DhtNode {
 
   /** STORE to the peer list (≤ alpha closest contacts); `true` if any send succeeded. */
   #storeAt(key: DhtId, val: Uint8Array, expS: number): boolean {
+    const peers = this.buckets.closest(key, this.#k, this.#clock.monoMs()).slice(0, this.#alpha);
+    return this.#storeTo(peers, key, val, expS);
+  }
+
+  #storeTo(peers: DhtPeer[], key: DhtId, val: Uint8Array, expS: number): boolean {
     let ok = false;
-    for (
-      const p of this.buckets.closest(key, this.#k, this.#clock.monoMs()).slice(0, this.#alpha)
-    ) {
-      const m: DhtMsg = {
-        code: DhtCode.STORE,
-        src: this.#src,
-        store: { key, val, exp: expS >>> 0 },
-      };
-      ok = this.#o.send(p.addr, m) || ok;
+    for (const p of peers) {
+      const store = { key, val, exp: expS >>> 0 };
+      ok = this.#o.send(p.addr, { code: DhtCode.STORE, src: this.#src, store }) || ok;
     }
+    return ok;
+  }
+
+  /** STORE to the alpha closest known contacts now, and to the k closest found by a lookup. */
+  #publish(key: DhtId, val: Uint8Array, expS: number): boolean {
+    const first = this.buckets.closest(key, this.#k, this.#clock.monoMs()).slice(0, this.#alpha);
+    const ok = this.#storeTo(first, key, val, expS);
+    const lk = this.findNode(key);
+    lk?.finished().then(() => {
+      const done = new Set(first.map((p) => p.addr));
+      this.#storeTo(lk.closest().filter((p) => !done.has(p.addr)), key, val, expS);
+    });
     return ok;
   }
 
