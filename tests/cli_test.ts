@@ -227,3 +227,30 @@ Deno.test("cli: two daemons side by side keep separate registries; a restarted d
     await b2.stop();
   }
 });
+
+Deno.test("cli: a program bound with auto is started when a flow arrives for its name", async () => {
+  const d = await TestDaemon.start();
+  const dir = await Deno.makeTempDir();
+  try {
+    await d.ok(["irm", "ipcp", "bootstrap", "name", "loc", "type", "local", "layer", "L"]);
+    const script = `${dir}/auto-echo`;
+    await Deno.writeTextFile(
+      script,
+      `#!/bin/sh\nexec ${Deno.execPath()} run -A --quiet ${new URL("../main.ts", import.meta.url).pathname} echo -l --name auto.echo "$@" > ${dir}/out.txt 2>&1\n`,
+    );
+    await Deno.chmod(script, 0o755);
+    let r = await d.irm("bind", "program", script, "name", "auto.echo", "auto", "--", "--layer", "L");
+    assertEquals(r.code, 0, r.stderr);
+    r = await d.irm("name", "list");
+    assertMatch(r.stdout, /auto\.echo .*\| auto-echo/);
+    r = await d.run(["echo", "-n", "auto.echo", "-m", "wake up"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertStringIncludes(r.stdout, "Server replied with wake up");
+    assertStringIncludes(await Deno.readTextFile(`${dir}/out.txt`), "Message from client is wake up.");
+    r = await d.irm("unbind", "program", "auto-echo");
+    assertEquals(r.code, 0, r.stderr);
+  } finally {
+    await d.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
