@@ -64,11 +64,14 @@ export interface BucketsOptions {
 
 /** The k-bucket tree. */
 export class Buckets {
+  /** Own id and address. */
   readonly self: DhtPeer;
+  /** Bucket size. */
   readonly k: number;
   readonly #tRefreshMs: number;
   readonly #root: Bucket;
 
+  /** An empty table holding only the own contact. */
   constructor(opts: BucketsOptions) {
     this.self = { id: opts.self.id.slice(), addr: opts.self.addr };
     this.k = opts.k ?? DHT_K;

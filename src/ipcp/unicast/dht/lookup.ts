@@ -73,7 +73,9 @@ export interface LookupOptions {
 
 /** One iterative lookup. */
 export class Lookup {
+  /** The key looked up. */
   readonly key: DhtId;
+  /** FIND_NODE or FIND_VALUE. */
   readonly kind: LookupKind;
   readonly #o: LookupOptions;
   readonly #alpha: number;
@@ -85,6 +87,7 @@ export class Lookup {
   #lastUpdateMs = 0;
   #waiters: Array<() => void> = [];
 
+  /** A lookup that does nothing until {@link start}. */
   constructor(opts: LookupOptions) {
     this.key = opts.key.slice();
     this.kind = opts.kind;

@@ -119,6 +119,7 @@ export class DhtNode {
   #nextTaskMs: number;
   #task = 0;
 
+  /** A node with an empty routing table and store; see {@link seed}. */
   constructor(opts: DhtNodeOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? defaultClock;

@@ -11,8 +11,13 @@ import type { Addr } from "../routing/graph.ts";
 import type { Fd, FdRoute, Pff } from "./pff.ts";
 import { Pft } from "./pft.ts";
 
+/** Create an empty `alternate` PFF. */
+export function alternatePff(): Pff {
+  return new AlternatePff();
+}
+
 /** Primary next hop with loop-free alternates, switched on flow up/down. */
-export class AlternatePff implements Pff {
+class AlternatePff implements Pff {
   readonly policy = "alternate" as const;
   #pft = new Pft();
   /** Saved primary per destination (the reference's extra trailing slot). */

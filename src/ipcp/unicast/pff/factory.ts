@@ -10,19 +10,19 @@
  * ```
  * @module
  */
-import { AlternatePff } from "./alternate.ts";
-import { MultipathPff } from "./multipath.ts";
+import { alternatePff } from "./alternate.ts";
+import { multipathPff } from "./multipath.ts";
 import type { Pff, PffPolicy } from "./pff.ts";
-import { SimplePff } from "./simple.ts";
+import { simplePff } from "./simple.ts";
 
 /** Create an empty PFF of the given policy. */
 export function createPff(policy: PffPolicy): Pff {
   switch (policy) {
     case "simple":
-      return new SimplePff();
+      return simplePff();
     case "alternate":
-      return new AlternatePff();
+      return alternatePff();
     case "multipath":
-      return new MultipathPff();
+      return multipathPff();
   }
 }

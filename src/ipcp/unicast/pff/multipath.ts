@@ -8,8 +8,13 @@ import type { Addr } from "../routing/graph.ts";
 import type { Fd, FdRoute, Pff } from "./pff.ts";
 import { Pft } from "./pft.ts";
 
+/** Create an empty `multipath` PFF. */
+export function multipathPff(): Pff {
+  return new MultipathPff();
+}
+
 /** Per-packet round robin over equal-cost next hops. */
-export class MultipathPff implements Pff {
+class MultipathPff implements Pff {
   readonly policy = "multipath" as const;
   #pft = new Pft();
 

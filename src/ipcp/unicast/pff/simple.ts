@@ -7,8 +7,13 @@ import type { Addr } from "../routing/graph.ts";
 import type { Fd, FdRoute, Pff } from "./pff.ts";
 import { Pft } from "./pft.ts";
 
+/** Create an empty `simple` PFF. */
+export function simplePff(): Pff {
+  return new SimplePff();
+}
+
 /** Single next hop per destination. */
-export class SimplePff implements Pff {
+class SimplePff implements Pff {
   readonly policy = "simple" as const;
   #pft = new Pft();
 

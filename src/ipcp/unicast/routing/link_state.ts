@@ -61,6 +61,7 @@ export class LinkState {
   #nextRecalcMs: number;
   #table: RoutingTable = [];
 
+  /** Empty LSDB and PFFs; throws `EINVAL` for an unknown policy. */
   constructor(opts: LinkStateOptions) {
     this.policy = lsPolicy(opts.pol);
     this.#clock = opts.clock ?? (() => performance.now());

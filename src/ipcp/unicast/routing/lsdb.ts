@@ -72,6 +72,7 @@ export class Lsdb {
   #adj = new Map<string, Adjacency>();
   #nbrs: Neighbour[] = [];
 
+  /** An empty database. */
   constructor(opts: LsdbOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? (() => performance.now());
