@@ -254,3 +254,33 @@ Deno.test("cli: a program bound with auto is started when a flow arrives for its
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli: keepalives hold an idle flow open; a frozen peer ends reads with EFLOWPEER", async () => {
+  const { Ouro, qosRaw, OuroError, Errno } = await import("../mod.ts");
+  const d = await TestDaemon.start();
+  try {
+    await d.ok(["irm", "ipcp", "bootstrap", "name", "loc", "type", "local", "layer", "L"]);
+    const srv = d.spawn(["ping", "-l", "--name", "frozen", "--layer", "L"]);
+    await srv.waitFor(/server started/);
+    const o = await Ouro.connect({ rundir: d.rundir });
+    const f = await o.flowAlloc("frozen", { qos: { ...qosRaw, timeout: 600 } });
+    const ping = new Uint8Array(64);
+    await f.write(ping);
+    assert((await f.read({ timeoutMs: 2000 }))!.length === 64);
+    // idle for three timeouts: the server's keepalives keep it alive
+    await new Promise((r) => setTimeout(r, 1800));
+    assert(!f.peerTimedOut, "an idle but live peer timed out");
+    Deno.kill(srv.pid, "SIGSTOP");
+    const t0 = Date.now();
+    const e = await f.read({ timeoutMs: 5000 }).catch((e) => e);
+    assert(e instanceof OuroError && e.code === Errno.EFLOWPEER, String(e));
+    assert(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
+    Deno.kill(srv.pid, "SIGCONT");
+    await f.close();
+    await o.close();
+    srv.kill();
+    await srv.done();
+  } finally {
+    await d.stop();
+  }
+});

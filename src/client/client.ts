@@ -26,6 +26,8 @@ function progName(): string {
   }
 }
 
+/** How often flows check keepalive and peer timeouts. */
+export const KEEPALIVE_TICK_MS = 100;
 /** How long packets for a not-yet-created flow are kept. */
 const EARLY_KEEP_MS = 2000;
 /** At most this many early packets per flow, and flows with early packets. */
@@ -43,6 +45,25 @@ export class IrmClient {
   #nextId = 1;
   /** Open flows by id. */
   readonly flows: Map<number, Flow> = new Map();
+  #ticker: ReturnType<typeof setInterval> | undefined;
+
+  /** @internal A flow was opened: run the keepalive tick while any flow exists. */
+  flowOpened(f: Flow): void {
+    this.flows.set(f.fd, f);
+    if (this.#ticker === undefined && !this.#closed) {
+      this.#ticker = setInterval(() => {
+        const now = performance.now();
+        for (const fl of this.flows.values()) fl.tick(now);
+        if (this.flows.size === 0) this.#stopTicker();
+      }, KEEPALIVE_TICK_MS);
+      Deno.unrefTimer(this.#ticker);
+    }
+  }
+
+  #stopTicker(): void {
+    if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    this.#ticker = undefined;
+  }
   #closed = false;
   /** Resolves when the connection has ended. */
   readonly done: Promise<void>;
@@ -172,6 +193,7 @@ export class IrmClient {
 
   #onClose(): void {
     this.#closed = true;
+    this.#stopTicker();
     for (const p of this.#pending.values()) p.reject(new OuroError(Errno.EIRMD, "Cannot talk to the IRMd: connection lost"));
     this.#pending.clear();
     for (const f of this.flows.values()) f.onEvent("dealloc");

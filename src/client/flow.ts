@@ -17,6 +17,8 @@ export const RX_QUEUE_PACKETS = 4096;
  */
 export const RX_PAUSE_PACKETS = 1024;
 
+const EMPTY = new Uint8Array(0);
+
 /** Options of a single read. */
 export interface ReadOptions {
   /** Give up after this many ms (throws ETIMEDOUT). */
@@ -86,6 +88,10 @@ export class Flow {
   readonly #listeners = new Set<(f: Flow, ev: FlowEventType) => void>();
   readonly #stats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0 };
   #resume: (() => void) | undefined;
+  /** Last time something arrived / was sent (performance.now()). */
+  #lastRx = performance.now();
+  #lastTx = performance.now();
+  #peerGone = false;
   /** Current per-flow defaults. */
   options: FlowOptions = {};
 
@@ -101,13 +107,15 @@ export class Flow {
     /** Maximum packet lifetime of the path, ms. */
     readonly mpl: number,
   ) {
-    client.flows.set(fd, this);
+    client.flowOpened(this);
     for (const p of client.takeEarly(fd)) this.onPacket(p);
   }
 
   /** @internal A packet arrived from the IRMd. */
   onPacket(p: Uint8Array): void {
     if (this.#ended) return;
+    this.#lastRx = performance.now();
+    if (p.length === 0) return; // keepalive
     // the frame is a view into the read buffer: copy it
     if (this.#rx.push(p.slice())) {
       this.#stats.rxPackets++;
@@ -137,6 +145,29 @@ export class Flow {
     }
   }
 
+  /**
+   * @internal Keepalive and peer timeout (spec 01 §6), driven by the
+   * client's tick: nothing received for `qos.timeout` ms ends reads with
+   * EFLOWPEER; nothing sent for a quarter of it sends an empty packet.
+   */
+  tick(now: number): void {
+    const t = this.qos.timeout;
+    if (t === 0 || this.#ended || this.#closed || this.#peerGone) return;
+    if (now - this.#lastRx > t) {
+      this.#peerGone = true;
+      this.#rx.wake();
+      for (const l of this.#listeners) l(this, "peer");
+    } else if (now - this.#lastTx > t / 4) {
+      this.#lastTx = now;
+      this.client.sendData(this.fd, EMPTY);
+    }
+  }
+
+  /** Has the peer been silent for longer than the QoS timeout? */
+  get peerTimedOut(): boolean {
+    return this.#peerGone;
+  }
+
   /** @internal Event-set hook. */
   listen(fn: (f: Flow, ev: FlowEventType) => void): () => void {
     this.#listeners.add(fn);
@@ -163,6 +194,9 @@ export class Flow {
     const p = this.#rx.shift();
     if (this.#resume && this.#rx.length <= RX_PAUSE_PACKETS / 2) this.#unpause();
     if (p) return p;
+    if (this.#peerGone && !this.#ended) {
+      throw new OuroError(Errno.EFLOWPEER, `Cannot read: the peer has been silent for over ${this.qos.timeout} ms`);
+    }
     return this.#ended || this.#closed ? null : undefined;
   }
 
@@ -212,6 +246,7 @@ export class Flow {
       if (this.#ended || this.client.closed) throw new OuroError(Errno.EFLOWDOWN, "Cannot write: flow is down");
     }
     conn.sendData(this.fd, sdu);
+    this.#lastTx = performance.now();
     this.#stats.txPackets++;
     this.#stats.txBytes += sdu.length;
   }
