@@ -578,8 +578,9 @@ export class UdpIpcp implements Ipcp {
         directory: this.#directory.size,
         ...this.counters,
         rxTruncated: s?.rxTruncated ?? 0,
-        sockTxDrops: s?.txDrops ?? 0,
-        sockTxErrors: s?.txErrors ?? 0,
+        // send-ring-full events; those datagrams were held in the backlog, not lost
+        txRingFull: s?.txDrops ?? 0,
+        txKernelErrors: s?.txErrors ?? 0,
       },
     };
   }

@@ -97,11 +97,16 @@ interface Pair {
 }
 
 /** A with peer "srv" → B, B with peer "cli" → A, both on `host`. */
-async function pair(type: UdpIpcpType, host: string, extraPeersA = ""): Promise<Pair> {
+async function pair(
+  type: UdpIpcpType,
+  host: string,
+  extraPeersA = "",
+  ringSlots?: number,
+): Promise<Pair> {
   const [pa, pb] = await freePorts(host, 2);
   const ep = (p: number) => type === "udp6" ? `[${host}]:${p}` : `${host}:${p}`;
   const ha = new FakeHost(), hb = new FakeHost();
-  const opts = { resolver: { useDns: false, hostsFile: "/nonexistent/hosts" } };
+  const opts = { resolver: { useDns: false, hostsFile: "/nonexistent/hosts" }, ringSlots };
   const a = new UdpIpcp(1, "a", type, ha, logger("test/a"), opts);
   const b = new UdpIpcp(2, "b", type, hb, logger("test/b"), opts);
   await a.bootstrap({
@@ -190,6 +195,24 @@ for (const [type, host] of [["udp4", "127.0.0.1"], ["udp6", "::1"]] as const) {
     assertEquals(ha.got(7).length, 1);
   });
 }
+
+Deno.test("udp ipcp: a full send ring holds packets back and makes the writer wait", async () => {
+  await using p = await pair("udp4", "127.0.0.1", "", 4);
+  const bId = await alloc(p, 5);
+  const n = 500;
+  let waits = 0;
+  for (let i = 0; i < n; i++) {
+    const sdu = new Uint8Array(1000);
+    new DataView(sdu.buffer).setUint32(0, i);
+    const bp = p.a.write(5, sdu);
+    if (bp) (waits++, await bp);
+  }
+  await p.hb.until(() => p.hb.got(bId).length === n, 10000);
+  const seqs = p.hb.got(bId).map((s) => new DataView(s.buffer).getUint32(0));
+  assertEquals(seqs, Array.from({ length: n }, (_, i) => i));
+  assert(waits > 0 && (p.a.info().detail?.txRingFull as number) > 0, "the ring never filled");
+  assertEquals(p.a.counters.txFull, 0);
+});
 
 Deno.test("udp ipcp: a refused request reaches the initiator as a negative response", async () => {
   await using p = await pair("udp4", "127.0.0.1");
