@@ -20,7 +20,7 @@
  * failure to the application as ECRYPT; the broker may map EAUTH to that.)
  * @module
  */
-import { Errno, OuroError } from "../lib/errors.ts";
+import { DecodeError, Errno, OuroError } from "../lib/errors.ts";
 import { bytesEqual } from "../lib/hash.ts";
 import { cipherSupported } from "./aead.ts";
 import type { Credentials } from "./credentials.ts";
@@ -134,10 +134,10 @@ async function typed<T>(what: string, fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     if (e instanceof OuroError) throw e;
     const msg = (e as Error)?.message ?? String(e);
-    if ((e as Error)?.name === "DecodeError") {
-      throw new OuroError(Errno.EAUTH, `Cannot ${what}: ${msg}`);
-    }
-    throw new OuroError(Errno.ECRYPT, `Cannot ${what}: ${msg}`);
+    const code = e instanceof DecodeError ? Errno.EAUTH : Errno.ECRYPT;
+    const err = new OuroError(code, `Cannot ${what}: ${msg}`);
+    Object.defineProperty(err, "cause", { value: e });
+    throw err;
   }
 }
 

@@ -57,7 +57,11 @@ export function oapVerify(
 }
 
 /** Signature over an encoded header (the whole buffer: nothing after it yet). */
-export function signHeader(creds: Credentials | undefined, mdNid: number, unsigned: Uint8Array) {
+export function signHeader(
+  creds: Credentials | undefined,
+  mdNid: number,
+  unsigned: Uint8Array,
+): Uint8Array {
   if (!creds?.privateKey || !creds.certificate) return new Uint8Array(0);
   return oapSign(creds.privateKey, mdNid, unsigned);
 }

@@ -29,7 +29,10 @@ export class ReplayWindow {
   readonly #seen = new Map<string, bigint>();
   readonly #maxEntries: number;
 
-  /** @param maxEntries capacity (default {@link OAP_REPLAY_MAX_ENTRIES}) */
+  /**
+   * An empty window.
+   * @param maxEntries capacity (default {@link OAP_REPLAY_MAX_ENTRIES})
+   */
   constructor(maxEntries = OAP_REPLAY_MAX_ENTRIES) {
     this.#maxEntries = maxEntries;
   }
