@@ -45,27 +45,15 @@ import {
   UDP_EID_LEN,
   UDP_HASH_LEN,
   UDP_MGMT_LEN,
-  UDP_PORT_DEFAULT,
   type UdpMgmt,
   UdpMgmtCode,
 } from "./wire.ts";
-import {
-  canonicalIp,
-  type IpFamily,
-  isUnspecified,
-  parsePeers,
-  type PeerEntry,
-  Resolver,
-  type ResolverOptions,
-} from "./resolve.ts";
+import { type IpFamily, type PeerEntry, Resolver, type ResolverOptions } from "./resolve.ts";
+import { HeldSender } from "./sender.ts";
+import { parseUdpOptions, UDP_OPTIONS } from "./config.ts";
 
 /** The two udp IPCP types. */
 export type UdpIpcpType = "udp4" | "udp6";
-
-/** Datagrams held back while the socket's send ring is full, at most. */
-export const UDP_TX_BACKLOG_MAX = 1024;
-/** Bootstrap options this type understands (by CLI keyword). */
-export const UDP_OPTIONS = ["ip", "port", "dns", "peers"] as const;
 
 /** Tunables and test seams of a {@link UdpIpcp}. */
 export interface UdpIpcpOptions {
@@ -131,12 +119,9 @@ function errCode(e: unknown): number {
 export class UdpIpcp implements Ipcp {
   state: IpcpStateName = "BOOT";
   layer: LayerInfo | undefined;
-  /** Counters (live). */
-  readonly counters: UdpCounters = {
+  readonly #c = {
     rxPackets: 0,
     rxBytes: 0,
-    txPackets: 0,
-    txBytes: 0,
     rxMgmt: 0,
     txMgmt: 0,
     rxMalformed: 0,
@@ -144,7 +129,6 @@ export class UdpIpcp implements Ipcp {
     rxBadReply: 0,
     txNoFlow: 0,
     txOversize: 0,
-    txFull: 0,
   };
   readonly #family: IpFamily;
   readonly #maxSdu: number;
@@ -161,8 +145,7 @@ export class UdpIpcp implements Ipcp {
   readonly #directory = new Map<string, IpEndpoint>();
   readonly #flows = new Map<number, UdpFlow>();
   readonly #txBuf: Uint8Array;
-  #backlog: { dst: IpEndpoint; data: Uint8Array }[] = [];
-  #draining: Promise<void> | undefined;
+  #tx: HeldSender | undefined;
 
   constructor(
     readonly id: number,
@@ -184,6 +167,18 @@ export class UdpIpcp implements Ipcp {
     return this.#maxSdu;
   }
 
+  /** Counters (a snapshot). */
+  get counters(): UdpCounters {
+    const tx = this.#tx;
+    const txPackets = tx?.packets ?? 0;
+    return {
+      ...this.#c,
+      txPackets,
+      txBytes: (tx?.bytes ?? 0) - UDP_EID_LEN * txPackets,
+      txFull: tx?.dropped ?? 0,
+    };
+  }
+
   /** The bound local endpoint (after bootstrap). */
   get addr(): IpEndpoint | undefined {
     return this.#sock?.addr;
@@ -199,46 +194,13 @@ export class UdpIpcp implements Ipcp {
       );
     }
     const what = `Cannot bootstrap ${this.type} IPCP ${this.name}`;
-    const o = conf.options ?? {};
-    for (const k of Object.keys(o)) {
-      if (!(UDP_OPTIONS as readonly string[]).includes(k)) {
-        this.log.warn(`Ignoring option ${k}: ${this.type} takes ${UDP_OPTIONS.join(", ")}.`);
-      }
-    }
-    const ip = o.ip === undefined ? undefined : canonicalIp(String(o.ip), this.#family);
-    if (o.ip === undefined) {
-      throw new OuroError(
-        Errno.EINVAL,
-        `${what}: option ip is required (the local IPv${this.#family} address)`,
-      );
-    }
-    if (!ip) {
-      throw new OuroError(Errno.EINVAL, `${what}: ip ${o.ip} is not an IPv${this.#family} address`);
-    }
-    if (isUnspecified(ip)) {
-      throw new OuroError(
-        Errno.EINVAL,
-        `${what}: ip ${ip} is unspecified; give the address of an interface`,
-      );
-    }
-    const port = o.port === undefined ? UDP_PORT_DEFAULT : Number(o.port);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new OuroError(Errno.EINVAL, `${what}: port ${o.port} is not 1..65535`);
-    }
-    let dns: string | undefined;
-    if (o.dns !== undefined) {
-      dns = canonicalIp(String(o.dns), 4) ?? canonicalIp(String(o.dns), 6);
-      if (!dns || isUnspecified(dns)) {
-        throw new OuroError(Errno.EINVAL, `${what}: dns ${o.dns} is not an IP address`);
-      }
-    }
-    let peers: PeerEntry[] = [];
-    if (o.peers !== undefined && o.peers !== "") {
-      try {
-        peers = parsePeers(String(o.peers), this.#family);
-      } catch (e) {
-        throw new OuroError(Errno.EINVAL, `${what}: ${(e as Error).message}`);
-      }
+    const { ip, port, dns, peers, unknown } = parseUdpOptions(
+      conf.options ?? {},
+      this.#family,
+      what,
+    );
+    for (const k of unknown) {
+      this.log.warn(`Ignoring option ${k}: ${this.type} takes ${UDP_OPTIONS.join(", ")}.`);
     }
     try {
       this.#sock = await UdpSocket.open({
@@ -254,6 +216,7 @@ export class UdpIpcp implements Ipcp {
     this.#port = port;
     this.#dns = dns;
     this.#peers = peers;
+    this.#tx = new HeldSender(this.#sock);
     this.#resolver = new Resolver({
       ...this.#opts.resolver,
       family: this.#family,
@@ -381,7 +344,7 @@ export class UdpIpcp implements Ipcp {
         }.`,
       );
     }
-    if (ok) this.counters.txMgmt++;
+    if (ok) this.#c.txMgmt++;
     return ok;
   }
 
@@ -428,12 +391,12 @@ export class UdpIpcp implements Ipcp {
   #onFlowReply(m: UdpMgmt, remote: IpEndpoint): void {
     const f = this.#flows.get(m.sEid);
     if (!f || f.dEid !== -1) {
-      this.counters.rxBadReply++;
+      this.#c.rxBadReply++;
       this.log.debug(`Dropped flow reply for eid ${m.sEid}: no allocation pending.`);
       return;
     }
     if (!sameEndpoint(f.remote, remote)) {
-      this.counters.rxBadReply++;
+      this.#c.rxBadReply++;
       this.log.error(
         `Dropped flow reply for eid ${m.sEid} from ${remote.hostname} port ${remote.port}: ` +
           `the request went to ${f.remote.hostname} port ${f.remote.port}.`,
@@ -457,17 +420,17 @@ export class UdpIpcp implements Ipcp {
 
   #onDatagram(d: Uint8Array, remote: IpEndpoint): void {
     if (d.length < UDP_EID_LEN) {
-      this.counters.rxMalformed++;
+      this.#c.rxMalformed++;
       return;
     }
     const eid = ((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0;
     if (eid !== 0) {
       if (!this.#flows.has(eid)) {
-        this.counters.rxNoFlow++;
+        this.#c.rxNoFlow++;
         return;
       }
-      this.counters.rxPackets++;
-      this.counters.rxBytes += d.length - UDP_EID_LEN;
+      this.#c.rxPackets++;
+      this.#c.rxBytes += d.length - UDP_EID_LEN;
       this.host.deliver(eid, d.subarray(UDP_EID_LEN));
       return;
     }
@@ -475,7 +438,7 @@ export class UdpIpcp implements Ipcp {
     try {
       m = decodeUdpMgmt(d, { maxPacketSize: this.#maxSdu });
     } catch (e) {
-      this.counters.rxMalformed++;
+      this.#c.rxMalformed++;
       this.log.debug(
         `Dropped management datagram from ${remote.hostname} port ${remote.port}: ${
           (e as Error).message
@@ -484,10 +447,10 @@ export class UdpIpcp implements Ipcp {
       return;
     }
     if (m.code === UdpMgmtCode.FLOW_REQ && m.sEid === 0) {
-      this.counters.rxMalformed++; // the initiator's eid cannot be the management eid
+      this.#c.rxMalformed++; // the initiator's eid cannot be the management eid
       return;
     }
-    this.counters.rxMgmt++;
+    this.#c.rxMgmt++;
     // the datagram is a view of the receive ring: keep copies
     m.hash = m.hash.slice();
     m.payload = m.payload.slice();
@@ -503,11 +466,11 @@ export class UdpIpcp implements Ipcp {
   write(flowId: number, sdu: Uint8Array): Promise<void> | undefined {
     const f = this.#flows.get(flowId);
     if (f === undefined || f.dEid < 0) {
-      this.counters.txNoFlow++;
+      this.#c.txNoFlow++;
       return undefined;
     }
     if (sdu.length > this.#maxSdu) {
-      this.counters.txOversize++;
+      this.#c.txOversize++;
       return undefined;
     }
     const buf = this.#txBuf;
@@ -517,44 +480,7 @@ export class UdpIpcp implements Ipcp {
     buf[2] = e >>> 8;
     buf[3] = e;
     buf.set(sdu, UDP_EID_LEN);
-    const dgram = buf.subarray(0, UDP_EID_LEN + sdu.length);
-    if (this.#backlog.length === 0 && this.#sock?.send(f.remote, dgram)) {
-      this.counters.txPackets++;
-      this.counters.txBytes += sdu.length;
-      return undefined;
-    }
-    return this.#hold(f.remote, dgram);
-  }
-
-  /** Keep a datagram until the send ring has room; the writer waits on the promise. */
-  #hold(dst: IpEndpoint, dgram: Uint8Array): Promise<void> | undefined {
-    if (!this.#sock || this.#sock.closed || this.#backlog.length >= UDP_TX_BACKLOG_MAX) {
-      this.counters.txFull++;
-      return this.#draining;
-    }
-    this.#backlog.push({ dst, data: dgram.slice() });
-    this.#draining ??= this.#drain();
-    return this.#draining;
-  }
-
-  async #drain(): Promise<void> {
-    const sock = this.#sock!;
-    try {
-      let i = 0;
-      while (i < this.#backlog.length) {
-        if (!await sock.waitWritable()) break;
-        for (; i < this.#backlog.length; i++) {
-          const b = this.#backlog[i]!;
-          if (!sock.send(b.dst, b.data)) break;
-          this.counters.txPackets++;
-          this.counters.txBytes += b.data.length - UDP_EID_LEN;
-        }
-      }
-      this.counters.txFull += this.#backlog.length - i;
-    } finally {
-      this.#backlog = [];
-      this.#draining = undefined;
-    }
+    return this.#tx!.send(f.remote, buf.subarray(0, UDP_EID_LEN + sdu.length));
   }
 
   // ---- listing and shutdown -----------------------------------------------
@@ -593,6 +519,6 @@ export class UdpIpcp implements Ipcp {
       await sock.close();
       await this.#rxLoop?.catch(() => {});
     }
-    await this.#draining;
+    await this.#tx?.idle();
   }
 }
