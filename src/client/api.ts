@@ -36,6 +36,7 @@ export const QOS_DISABLE_CRC = true;
 function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, onAbort?: () => void): Promise<T> {
   if (!signal) return p;
   if (signal.aborted) {
+    p.catch(() => {});
     onAbort?.();
     return Promise.reject(new OuroError(Errno.EINTR, "Cannot continue: aborted"));
   }
@@ -76,6 +77,7 @@ export class Ouro {
         dst: name,
         qos: qosToJson(QOS_DISABLE_CRC ? { ...(opts.qos ?? qosRaw), ber: 1 } : opts.qos ?? qosRaw),
         timeoutMs: opts.timeoutMs,
+        direct: true,
       }),
       opts.signal,
     );
@@ -85,8 +87,9 @@ export class Ouro {
   /** Wait for a flow to any name this process is bound to. */
   async flowAccept(opts: AcceptOptions = {}): Promise<Flow> {
     let reqId = 0;
+    const direct = await this.client.links.listenPath();
     const r = await abortable(
-      this.client.request({ op: "flow.accept", timeoutMs: opts.timeoutMs }, (id) => (reqId = id)),
+      this.client.request({ op: "flow.accept", timeoutMs: opts.timeoutMs, direct }, (id) => (reqId = id)),
       opts.signal,
       () => this.client.cancel(reqId),
     );
@@ -99,7 +102,8 @@ export class Ouro {
   }
 
   #flow(r: Record<string, unknown>): Flow {
-    return new Flow(this.client, r.flowId as number, qosFromJson(r.qos), String(r.name), Number(r.mpl));
+    const d = r.direct as { path?: string; peer: number } | undefined;
+    return new Flow(this.client, r.flowId as number, qosFromJson(r.qos), String(r.name), Number(r.mpl), d);
   }
 
   /**

@@ -8,6 +8,7 @@ import { Errno, OuroError } from "../lib/errors.ts";
 import { FramedConn } from "../lib/framed.ts";
 import { defaultRundir, SOCKET_NAME } from "../lib/paths.ts";
 import type { Flow } from "./flow.ts";
+import { DirectLinks } from "./direct.ts";
 
 /** Options for {@link IrmClient.connect}. */
 export interface ConnectOptions {
@@ -68,8 +69,32 @@ export class IrmClient {
   /** Resolves when the connection has ended. */
   readonly done: Promise<void>;
   #conn!: FramedConn;
+  /** Same-host links to other processes (see direct.ts). */
+  readonly links: DirectLinks;
+  /** Binds that arrived before their flow was made: flow id → link, peer. */
+  readonly #earlyBinds = new Map<number, { link: FramedConn; peer: number; at: number }>();
 
   private constructor(readonly rundir: string, c: Deno.Conn) {
+    this.links = new DirectLinks(rundir, {
+      onData: (flowId, data) => {
+        const fl = this.flows.get(flowId);
+        if (fl) fl.onPacket(data);
+        else this.#stashEarly(flowId, data);
+      },
+      onBind: (flowId, peer, link) => {
+        const fl = this.flows.get(flowId);
+        if (fl) fl.bindLink(link, peer);
+        else {
+          const now = Date.now();
+          for (const [id, b] of this.#earlyBinds) if (now - b.at > EARLY_KEEP_MS) this.#earlyBinds.delete(id);
+          this.#earlyBinds.set(flowId, { link, peer, at: now });
+        }
+      },
+      onDealloc: (flowId, link) => this.flows.get(flowId)?.onLinkEvent(link, "dealloc"),
+      onLinkClosed: (link) => {
+        for (const f of [...this.flows.values()]) f.onLinkEvent(link, "closed");
+      },
+    });
     this.#conn = new FramedConn(c, {
       onFrame: (f) => {
         switch (f.kind) {
@@ -143,6 +168,13 @@ export class IrmClient {
     if (e.pkts.length < EARLY_MAX_PACKETS) e.pkts.push(data.slice());
   }
 
+  /** A bind that arrived for `flowId` before its Flow was made. */
+  takeEarlyBind(flowId: number): { link: FramedConn; peer: number } | undefined {
+    const b = this.#earlyBinds.get(flowId);
+    this.#earlyBinds.delete(flowId);
+    return b;
+  }
+
   /** Packets that arrived for `flowId` before its Flow was made. */
   takeEarly(flowId: number): Uint8Array[] {
     const e = this.#early.get(flowId);
@@ -196,11 +228,12 @@ export class IrmClient {
     this.#stopTicker();
     for (const p of this.#pending.values()) p.reject(new OuroError(Errno.EIRMD, "Cannot talk to the IRMd: connection lost"));
     this.#pending.clear();
-    for (const f of this.flows.values()) f.onEvent("dealloc");
+    for (const f of [...this.flows.values()]) f.onEvent("dealloc", true);
   }
 
   /** Close the connection (all flows end). */
   async close(): Promise<void> {
+    await this.links.close();
     if (!this.#closed) await this.#conn.end();
     await this.done;
   }

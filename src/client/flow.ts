@@ -8,6 +8,11 @@ import { HIGH_WATER_BYTES } from "../lib/framed.ts";
 import type { QosSpec } from "../lib/qos.ts";
 import type { IrmClient } from "./client.ts";
 import { PacketQueue } from "./queue.ts";
+import { DirectLinks } from "./direct.ts";
+import type { FramedConn } from "../lib/framed.ts";
+
+/** How long an accepted flow waits for the allocator's direct link before using the IRMd relay. */
+export const DIRECT_BIND_WAIT_MS = 1000;
 
 /** Receive-queue length in packets (SSM_RBUFF_SIZE of the reference, ×4). */
 export const RX_QUEUE_PACKETS = 4096;
@@ -92,6 +97,12 @@ export class Flow {
   #lastRx = performance.now();
   #lastTx = performance.now();
   #peerGone = false;
+  /** Direct link to the peer process, and the peer's flow id on it. */
+  #link: FramedConn | undefined;
+  #linkPeer = 0;
+  /** Accepted direct flow whose link has not been bound yet: writes wait here. */
+  #awaitingLink: Uint8Array[] | undefined;
+  #bindTimer: ReturnType<typeof setTimeout> | undefined;
   /** Current per-flow defaults. */
   options: FlowOptions = {};
 
@@ -106,8 +117,25 @@ export class Flow {
     readonly name: string,
     /** Maximum packet lifetime of the path, ms. */
     readonly mpl: number,
+    direct?: { path?: string; peer: number },
   ) {
     client.flowOpened(this);
+    if (direct?.path !== undefined) {
+      // allocator: connect to the acceptor and bind; writes wait meanwhile
+      this.#awaitingLink = [];
+      client.links.connect(direct.path).then((link) => {
+        if (this.#closed || this.#ended || !this.#awaitingLink) return;
+        DirectLinks.bind(link, direct.peer, fd);
+        this.bindLink(link, direct.peer);
+      }, () => this.#flushAwaiting()); // no link: the IRMd relays
+    } else if (direct) {
+      const early = client.takeEarlyBind(fd);
+      if (early) this.bindLink(early.link, early.peer);
+      else {
+        this.#awaitingLink = [];
+        this.#bindTimer = setTimeout(() => this.#flushAwaiting(), DIRECT_BIND_WAIT_MS);
+      }
+    }
     for (const p of client.takeEarly(fd)) this.onPacket(p);
   }
 
@@ -122,7 +150,9 @@ export class Flow {
       this.#stats.rxBytes += p.length;
       for (const l of this.#listeners) l(this, "pkt");
       if (this.#rx.length >= RX_PAUSE_PACKETS && !this.#resume) {
-        this.client.pauseReads(new Promise<void>((r) => (this.#resume = r)));
+        const p = new Promise<void>((r) => (this.#resume = r));
+        if (this.#link) this.#link.pauseUntil(p);
+        else this.client.pauseReads(p);
       }
     }
   }
@@ -133,9 +163,42 @@ export class Flow {
     r?.();
   }
 
-  /** @internal A flow event from the IRMd. */
-  onEvent(ev: string): void {
+  /** @internal The allocator's direct link arrived: send what waited on it. */
+  bindLink(link: FramedConn, peer: number): void {
+    // too late (we already fell back to the relay): keep one path per direction
+    if (this.#closed || this.#ended || !this.#awaitingLink) return;
+    this.#link = link;
+    this.#linkPeer = peer;
+    this.#flushAwaiting();
+  }
+
+  #flushAwaiting(): void {
+    clearTimeout(this.#bindTimer);
+    const q = this.#awaitingLink;
+    this.#awaitingLink = undefined;
+    for (const p of q ?? []) this.#send(p);
+  }
+
+  /** @internal An event on a direct link. */
+  onLinkEvent(link: FramedConn, ev: "dealloc" | "closed"): void {
+    if (link !== this.#link) return;
+    this.#link = undefined;
+    this.onEvent("dealloc", true);
+  }
+
+  #send(sdu: Uint8Array): void {
+    if (this.#link && !this.#link.closed) this.#link.sendData(this.#linkPeer, sdu);
+    else this.client.sendData(this.fd, sdu);
+  }
+
+  /**
+   * @internal A flow event from the IRMd. On a direct link the peer's end
+   * comes through the link (after its data), so the IRMd's dealloc waits.
+   */
+  onEvent(ev: string, force = false): void {
+    if (ev === "dealloc" && this.#link && !force) return;
     if (ev === "dealloc") {
+      clearTimeout(this.#bindTimer);
       this.#ended = true;
       this.#rx.wake();
       if (this.client.flows.get(this.fd) === this) this.client.flows.delete(this.fd);
@@ -159,7 +222,7 @@ export class Flow {
       for (const l of this.#listeners) l(this, "peer");
     } else if (now - this.#lastTx > t / 4) {
       this.#lastTx = now;
-      this.client.sendData(this.fd, EMPTY);
+      this.#send(EMPTY);
     }
   }
 
@@ -229,7 +292,14 @@ export class Flow {
     if (this.#closed) throw new OuroError(Errno.ENOTALLOC, "Cannot write: flow is closed");
     if (this.#ended || this.client.closed) throw new OuroError(Errno.EFLOWDOWN, "Cannot write: flow is down");
     if (sdu.length > MAX_SDU) throw new OuroError(Errno.EMSGSIZE, `Cannot write: SDU larger than ${MAX_SDU} bytes`);
-    const conn = this.client;
+    if (this.#awaitingLink) {
+      this.#awaitingLink.push(sdu.slice());
+      this.#lastTx = performance.now();
+      this.#stats.txPackets++;
+      this.#stats.txBytes += sdu.length;
+      return;
+    }
+    const conn = this.#link && !this.#link.closed ? this.#link : this.client;
     if (conn.queued > HIGH_WATER_BYTES) {
       if (opts.nonBlocking ?? this.options.nonBlockingWrite) {
         throw new OuroError(Errno.EAGAIN, "Cannot write: send queue full");
@@ -245,7 +315,7 @@ export class Flow {
       }
       if (this.#ended || this.client.closed) throw new OuroError(Errno.EFLOWDOWN, "Cannot write: flow is down");
     }
-    conn.sendData(this.fd, sdu);
+    this.#send(sdu);
     this.#lastTx = performance.now();
     this.#stats.txPackets++;
     this.#stats.txBytes += sdu.length;
@@ -257,6 +327,9 @@ export class Flow {
     this.#closed = true;
     this.#rx.wake();
     this.#unpause();
+    if (this.#awaitingLink) this.#flushAwaiting();
+    if (this.#link && !this.#link.closed) DirectLinks.dealloc(this.#link, this.#linkPeer);
+    this.#link = undefined;
     if (this.client.flows.get(this.fd) === this) this.client.flows.delete(this.fd);
     if (this.#ended || this.client.closed) return;
     this.#ended = true;

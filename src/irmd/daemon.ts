@@ -83,6 +83,9 @@ export class Irmd {
 
   async #lock(): Promise<void> {
     await Deno.mkdir(this.rundir, { recursive: true });
+    // apps put their direct-link sockets here (any user, like /tmp)
+    await Deno.mkdir(`${this.rundir}/apps`, { recursive: true });
+    await Deno.chmod(`${this.rundir}/apps`, 0o1777).catch(() => {});
     const pidfile = `${this.rundir}/${PIDFILE_NAME}`;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {

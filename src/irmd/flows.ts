@@ -60,10 +60,25 @@ export interface FlowGrant {
   qos: QosSpec;
   mpl: number;
   name: string;
+  /**
+   * Same-host flows between two processes that offered it: the allocator
+   * connects to `path` (the acceptor's socket) and both exchange data
+   * there, tagged with the other end's flow id `peer`.
+   */
+  direct?: { path?: string; peer: number };
+}
+
+/** Options of an accept. */
+export interface AcceptOpts {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** The acceptor's socket for direct data (see {@link FlowGrant.direct}). */
+  directPath?: string;
 }
 
 interface Acceptor {
   owner: FlowOwner;
+  directPath?: string;
   seq: number;
   resolve: (g: FlowGrant) => void;
   reject: (e: Error) => void;
@@ -123,7 +138,8 @@ export class FlowBroker {
   // ---- accept side ------------------------------------------------------
 
   /** A process waits for a flow on any of its names. */
-  accept(owner: FlowOwner, timeoutMs: number | undefined, signal?: AbortSignal): Promise<FlowGrant> {
+  accept(owner: FlowOwner, opts: AcceptOpts = {}): Promise<FlowGrant> {
+    const { timeoutMs, signal } = opts;
     const names = this.reg.procs.get(owner.pid)?.names;
     if (!names || names.size === 0) {
       return Promise.reject(
@@ -140,6 +156,7 @@ export class FlowBroker {
       };
       const a: Acceptor = {
         owner,
+        directPath: opts.directPath,
         seq: ++this.#acceptSeq,
         resolve: (g) => (done(), resolve(g)),
         reject: (e) => (done(), reject(e)),
@@ -205,14 +222,14 @@ export class FlowBroker {
   // ---- allocation -------------------------------------------------------
 
   /** Allocate a flow from `owner` to the process serving `dst`. */
-  async alloc(owner: FlowOwner, dst: string, qos: QosSpec, timeoutMs?: number): Promise<FlowGrant> {
+  async alloc(owner: FlowOwner, dst: string, qos: QosSpec, timeoutMs?: number, wantDirect = false): Promise<FlowGrant> {
     const limit = timeoutMs ?? FLOW_ALLOC_TIMEOUT_MS;
     this.log.info(`Allocating flow for ${owner.pid} to ${dst}.`);
     this.counters.allocs++;
     const run = async (): Promise<FlowGrant> => {
       if (this.direct && this.#servedLocally(dst)) {
         const acc = await this.#waitAcceptor(dst);
-        if (acc) return this.#pairDirect(owner, acc, dst, qos);
+        if (acc) return this.#pairDirect(owner, acc, dst, qos, wantDirect);
       }
       const ipcp = await this.#selectIpcp(dst);
       const f = this.#newFlow(owner, qos, dst);
@@ -240,7 +257,7 @@ export class FlowBroker {
       new OuroError(Errno.ETIMEDOUT, `Cannot allocate flow to ${dst}: timed out`));
   }
 
-  #pairDirect(owner: FlowOwner, acc: Acceptor, dst: string, qos: QosSpec): FlowGrant {
+  #pairDirect(owner: FlowOwner, acc: Acceptor, dst: string, qos: QosSpec, wantDirect: boolean): FlowGrant {
     const a = this.#newFlow(owner, qos, dst);
     const b = this.#newFlow(acc.owner, qos, dst);
     a.peer = b;
@@ -250,8 +267,9 @@ export class FlowBroker {
     this.counters.accepts++;
     this.log.info(`Flow ${a.id} allocated (direct) for ${owner.pid} to ${dst}.`);
     this.log.info(`Flow ${b.id} accepted by ${acc.owner.pid} for ${dst}.`);
-    acc.resolve({ flowId: b.id, qos, mpl: b.mpl, name: dst });
-    return { flowId: a.id, qos, mpl: a.mpl, name: dst };
+    const link = wantDirect && acc.directPath !== undefined;
+    acc.resolve({ flowId: b.id, qos, mpl: b.mpl, name: dst, direct: link ? { peer: a.id } : undefined });
+    return { flowId: a.id, qos, mpl: a.mpl, name: dst, direct: link ? { path: acc.directPath, peer: b.id } : undefined };
   }
 
   async #selectIpcp(dst: string): Promise<Ipcp> {

@@ -120,7 +120,7 @@ export function n1Flows(
       const onAbort = () => ac.abort();
       signal?.addEventListener("abort", onAbort);
       try {
-        const g = await broker.accept(owner, undefined, ac.signal);
+        const g = await broker.accept(owner, { signal: ac.signal });
         return new N1FlowImpl(broker, owner, g.flowId, g.qos, g.name, g.mpl);
       } finally {
         acs.delete(ac);

@@ -213,16 +213,20 @@ const OPS: Record<string, Handler> = {
     needHello(app);
     const dst = checkName(str(m, "dst"), "destination name");
     const qos = m.qos === undefined ? qosRaw : qosFromJson(m.qos);
-    const g = await d.broker.alloc(app, dst, qos, optInt(m, "timeoutMs"));
-    return { flowId: g.flowId, qos: qosToJson(g.qos), mpl: g.mpl, name: g.name };
+    const g = await d.broker.alloc(app, dst, qos, optInt(m, "timeoutMs"), m.direct === true);
+    return { flowId: g.flowId, qos: qosToJson(g.qos), mpl: g.mpl, name: g.name, direct: g.direct };
   },
   async "flow.accept"(d, app, m, reqId) {
     needHello(app);
     const ac = new AbortController();
     app.accepts.set(reqId, ac);
     try {
-      const g = await d.broker.accept(app, optInt(m, "timeoutMs"), ac.signal);
-      return { flowId: g.flowId, qos: qosToJson(g.qos), mpl: g.mpl, name: g.name };
+      const g = await d.broker.accept(app, {
+        timeoutMs: optInt(m, "timeoutMs"),
+        signal: ac.signal,
+        directPath: optStr(m, "direct"),
+      });
+      return { flowId: g.flowId, qos: qosToJson(g.qos), mpl: g.mpl, name: g.name, direct: g.direct };
     } finally {
       app.accepts.delete(reqId);
     }
