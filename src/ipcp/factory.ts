@@ -7,6 +7,7 @@ import type { Logger } from "../lib/log.ts";
 import type { N1Flows } from "../irmd/n1.ts";
 import { LocalIpcp } from "./local/local.ts";
 import { UdpIpcp } from "./udp/udp.ts";
+import { EthIpcp } from "./eth/eth.ts";
 import type { Ipcp, IpcpHost, IpcpTypeName } from "./types.ts";
 
 /** What an IPCP gets from the daemon besides its host. */
@@ -23,6 +24,8 @@ const TYPES: Partial<Record<IpcpTypeName, Ctor>> = {
   local: (id, name, ctx) => new LocalIpcp(id, name, ctx.host, ctx.log),
   udp4: (id, name, ctx) => new UdpIpcp(id, name, "udp4", ctx.host, ctx.log),
   udp6: (id, name, ctx) => new UdpIpcp(id, name, "udp6", ctx.host, ctx.log),
+  "eth-dix": (id, name, ctx) => new EthIpcp(id, name, "eth-dix", ctx.host, ctx.log),
+  "eth-llc": (id, name, ctx) => new EthIpcp(id, name, "eth-llc", ctx.host, ctx.log),
 };
 
 /** Register an IPCP type (called by each type's module). */
