@@ -144,10 +144,10 @@ Deno.test("flow: Web Streams carry SDUs and end with the flow", async () => {
   });
 });
 
-Deno.test("flow: a slow reader slows the writer down instead of losing data", async () => {
-  await withDaemon(false, async (d) => {
+for (const direct of [false, true]) Deno.test(`flow (${direct ? "direct link" : "local IPCP"}): a flood right after allocation, then a slow reader: nothing lost`, async () => {
+  await withDaemon(direct, async (d) => {
     const { client, server, cf, sf } = await pair(d, "slow");
-    const n = 30000, size = 1000; // 30 MB: far more than every queue on the way
+    const n = 8000, size = 8192; // 64 MB: far more than every queue on the way
     const writer = (async () => {
       const b = new Uint8Array(size);
       for (let i = 0; i < n; i++) {

@@ -34,6 +34,8 @@ const EARLY_KEEP_MS = 2000;
 /** At most this many early packets per flow, and flows with early packets. */
 const EARLY_MAX_PACKETS = 1024;
 const EARLY_MAX_FLOWS = 64;
+/** Early packets on a direct link beyond which the link stops being read. */
+const EARLY_PAUSE_PACKETS = 256;
 
 interface Pending {
   resolve: (m: Record<string, unknown>) => void;
@@ -51,6 +53,11 @@ export class IrmClient {
   /** @internal A flow was opened: run the keepalive tick while any flow exists. */
   flowOpened(f: Flow): void {
     this.flows.set(f.fd, f);
+    const w = this.#creationWaiters.get(f.fd);
+    if (w) {
+      this.#creationWaiters.delete(f.fd);
+      queueMicrotask(w); // after the constructor took the early packets
+    }
     if (this.#ticker === undefined && !this.#closed) {
       this.#ticker = setInterval(() => {
         const now = performance.now();
@@ -76,10 +83,13 @@ export class IrmClient {
 
   private constructor(readonly rundir: string, c: Deno.Conn) {
     this.links = new DirectLinks(rundir, {
-      onData: (flowId, data) => {
+      onData: (flowId, data, link) => {
         const fl = this.flows.get(flowId);
         if (fl) fl.onPacket(data);
-        else this.#stashEarly(flowId, data);
+        else if (this.#stashEarly(flowId, data) >= EARLY_PAUSE_PACKETS) {
+          // the peer is faster than our accept reply: stop reading the link until the flow exists
+          link.pauseUntil(this.#flowCreated(flowId));
+        }
       },
       onBind: (flowId, peer, link) => {
         const fl = this.flows.get(flowId);
@@ -156,16 +166,33 @@ export class IrmClient {
    */
   readonly #early = new Map<number, { at: number; pkts: Uint8Array[] }>();
 
-  #stashEarly(flowId: number, data: Uint8Array): void {
+  #stashEarly(flowId: number, data: Uint8Array): number {
     const now = Date.now();
     for (const [id, e] of this.#early) if (now - e.at > EARLY_KEEP_MS) this.#early.delete(id);
     let e = this.#early.get(flowId);
     if (!e) {
-      if (this.#early.size >= EARLY_MAX_FLOWS) return;
+      if (this.#early.size >= EARLY_MAX_FLOWS) return 0;
       e = { at: now, pkts: [] };
       this.#early.set(flowId, e);
     }
     if (e.pkts.length < EARLY_MAX_PACKETS) e.pkts.push(data.slice());
+    return e.pkts.length;
+  }
+
+  readonly #creationWaiters = new Map<number, () => void>();
+
+  /** Resolves when flow `flowId` is created here, or after EARLY_KEEP_MS. */
+  #flowCreated(flowId: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, EARLY_KEEP_MS);
+      const prev = this.#creationWaiters.get(flowId);
+      function done() {
+        clearTimeout(t);
+        prev?.();
+        resolve();
+      }
+      this.#creationWaiters.set(flowId, done);
+    });
   }
 
   /** A bind that arrived for `flowId` before its Flow was made. */

@@ -4,7 +4,7 @@
  */
 import { MAX_SDU } from "../lib/ctl.ts";
 import { Errno, OuroError } from "../lib/errors.ts";
-import { HIGH_WATER_BYTES } from "../lib/framed.ts";
+import { HIGH_WATER_BYTES, LOW_WATER_BYTES } from "../lib/framed.ts";
 import type { QosSpec } from "../lib/qos.ts";
 import type { IrmClient } from "./client.ts";
 import { PacketQueue } from "./queue.ts";
@@ -102,6 +102,9 @@ export class Flow {
   #linkPeer = 0;
   /** Accepted direct flow whose link has not been bound yet: writes wait here. */
   #awaitingLink: Uint8Array[] | undefined;
+  #awaitingBytes = 0;
+  #linkSettled: (() => void) | undefined;
+  #linkWait: Promise<void> | undefined;
   #bindTimer: ReturnType<typeof setTimeout> | undefined;
   /** Current per-flow defaults. */
   options: FlowOptions = {};
@@ -176,7 +179,10 @@ export class Flow {
     clearTimeout(this.#bindTimer);
     const q = this.#awaitingLink;
     this.#awaitingLink = undefined;
+    this.#awaitingBytes = 0;
     for (const p of q ?? []) this.#send(p);
+    this.#linkSettled?.();
+    this.#linkSettled = undefined;
   }
 
   /** @internal An event on a direct link. */
@@ -292,7 +298,13 @@ export class Flow {
     if (this.#closed) throw new OuroError(Errno.ENOTALLOC, "Cannot write: flow is closed");
     if (this.#ended || this.client.closed) throw new OuroError(Errno.EFLOWDOWN, "Cannot write: flow is down");
     if (sdu.length > MAX_SDU) throw new OuroError(Errno.EMSGSIZE, `Cannot write: SDU larger than ${MAX_SDU} bytes`);
+    if (this.#awaitingLink && this.#awaitingBytes > LOW_WATER_BYTES) {
+      // don't pile up more than a megabyte before the link is there
+      this.#linkWait ??= new Promise<void>((r) => (this.#linkSettled = r)).finally(() => (this.#linkWait = undefined));
+      await this.#linkWait;
+    }
     if (this.#awaitingLink) {
+      this.#awaitingBytes += sdu.length;
       this.#awaitingLink.push(sdu.slice());
       this.#lastTx = performance.now();
       this.#stats.txPackets++;
