@@ -27,9 +27,17 @@
  *   an idle receiver accept a run it never saw start); ACKs beyond what was
  *   sent are ignored; the peer's window only moves forward and is capped at
  *   `RQ_SIZE` past the oldest unacked packet (bounded memory).
- * - RTO back-off happens on each timeout of the oldest unacked packet (not
- *   only on the RTT probe), so a silent peer is detected in ~2 minutes
- *   without hammering it.
+ * - Retransmission without selective ACKs: only the oldest unacked packet
+ *   is resent on timeout (others wait until they become the oldest; a
+ *   packet that expired meanwhile, or was sent before a retransmission the
+ *   ACK covers — NewReno partial ACK — is resent as soon as it does). The
+ *   reference resends every packet on its own timer, duplicating what the
+ *   receiver already holds. If the run's DRF packet was lost, everything the
+ *   peer dropped for lack of a run is resent at once on the first ACK.
+ * - RTO back-off doubles per timeout of the oldest packet and is reset by
+ *   progress (the reference backs off only on the RTT probe); RTT samples come
+ *   from ACKs (see `#onAck`), not one probe per RTT. A silent peer takes the
+ *   flow down after ~2 minutes (R-timer) without hammering it.
  * @module
  */
 import { Errno, OuroError } from "../lib/errors.ts";
@@ -51,7 +59,7 @@ import {
 } from "./constants.ts";
 import { rttInit, rttSample, type RttState } from "./rtt.ts";
 import { after, before, seqAdd, unwrapWindow } from "./seq.ts";
-import { DeadlineHeap } from "./timers.ts";
+import { type RtxEntry, RtxQueue } from "./rtx_queue.ts";
 import type { FrctEngineOptions, FrctStats, PeerGone, ReceiveResult, TickResult } from "./types.ts";
 import { decodeFrct, rewriteAckno, writeFrct } from "./wire.ts";
 
@@ -59,26 +67,6 @@ export type { FrctEngineOptions, FrctStats, PeerGone, ReceiveResult, TickResult 
 
 const { DATA, DRF, ACK, FC, RDVS } = FrctFlag;
 const RQ_MASK = RQ_SIZE - 1;
-
-interface RtxEntry {
-  /** Plaintext FRCT packet as first sent. */
-  pkt: Uint8Array;
-  /** First transmission time (the R-timer counts from here). */
-  t0Ns: number;
-  /** Retransmitted at least once (Karn: no RTT sample from it). */
-  rtx: boolean;
-  /** Last transmission time. */
-  lastTxNs: number;
-  /** Deadline of its live timer (heap entries with another deadline are stale). */
-  dueNs: number;
-  /** Its timer fired while it was not the oldest unacked packet. */
-  expired: boolean;
-}
-
-interface RtxTimer {
-  seq: number;
-  dueNs: number;
-}
 
 function sec(ns: number): number {
   return Math.floor(ns / 1e9);
@@ -144,8 +132,7 @@ export class FrctEngine {
   #backoff = 0;
   /** An ACK of the current run arrived (the peer's receiver saw the DRF packet). */
   #runAcked = false;
-  readonly #store = new Map<number, RtxEntry>();
-  readonly #rtxTimers = new DeadlineHeap<RtxTimer>();
+  readonly #rtxq = new RtxQueue();
   #waiting = false;
   #closedAtNs = 0;
   #rdvsAtNs = -Infinity;
@@ -240,18 +227,7 @@ export class FrctEngine {
     const pkt = new Uint8Array(FRCT_HEADER_LEN + sdu.length);
     writeFrct(pkt, 0, { flags, window, seqno, ackno });
     pkt.set(sdu, FRCT_HEADER_LEN);
-    if (this.rtx) {
-      const e = {
-        pkt: pkt.slice(),
-        t0Ns: nowNs,
-        rtx: false,
-        lastTxNs: nowNs,
-        dueNs: 0,
-        expired: false,
-      };
-      this.#store.set(seqno, e);
-      this.#arm(seqno, e, nowNs + this.#rtoNs());
-    }
+    if (this.rtx) this.#rtxq.add(seqno, pkt, nowNs, nowNs + this.#rtoNs());
     return pkt;
   }
 
@@ -277,8 +253,7 @@ export class FrctEngine {
     const seq = this.#rand() >>> 0;
     this.#sndSeq = this.#sndLwe = seq;
     this.#sndRwe = seqAdd(seq, START_WINDOW);
-    this.#store.clear();
-    this.#rtxTimers.clear();
+    this.#rtxq.clear();
     this.#backoff = 0;
     this.#runAcked = false;
     this.#waiting = false;
@@ -304,11 +279,6 @@ export class FrctEngine {
     return this.#rtt.rtoNs * 2 ** this.#backoff;
   }
 
-  #arm(seq: number, e: RtxEntry, dueNs: number): void {
-    e.dueNs = dueNs;
-    this.#rtxTimers.push(dueNs, { seq, dueNs });
-  }
-
   /**
    * Cumulative ACK. RTT sample from the oldest newly acknowledged packet that
    * was sent once and after every retransmission this ACK covers (no sample
@@ -325,15 +295,9 @@ export class FrctEngine {
    */
   #onAck(ackno: number, nowNs: number): Uint8Array[] {
     if (!after(ackno, this.#sndLwe) || after(ackno, this.#sndSeq)) return [];
-    const acked: RtxEntry[] = [];
+    const acked = this.#rtxq.ack(this.#sndLwe, ackno);
     let rtxAt = -Infinity; // latest retransmission among the acknowledged
-    for (let s = this.#sndLwe; s !== ackno; s = seqAdd(s, 1)) {
-      const e = this.#store.get(s);
-      if (e === undefined) continue;
-      acked.push(e);
-      if (e.rtx) rtxAt = Math.max(rtxAt, e.lastTxNs);
-      this.#store.delete(s);
-    }
+    for (const e of acked) if (e.rtx) rtxAt = Math.max(rtxAt, e.lastTxNs);
     this.#sndLwe = ackno;
     this.#backoff = 0;
     const clean = acked.find((e) => !e.rtx && e.t0Ns >= rtxAt);
@@ -347,11 +311,11 @@ export class FrctEngine {
     this.#runAcked = true;
     const out: Uint8Array[] = [];
     for (let s = ackno; s !== this.#sndSeq && !this.#down; s = seqAdd(s, 1)) {
-      const e = this.#store.get(s);
+      const e = this.#rtxq.get(s);
       if (e === undefined) continue;
       const lost = e.lastTxNs < rtxAt || (s === ackno && e.expired);
       if (!lost) break;
-      const p = this.#retransmitArm(s, e, nowNs);
+      const p = this.#retransmitArm(e, nowNs);
       if (p) out.push(p);
       if (!firstAck) break; // otherwise only the new oldest one
     }
@@ -450,7 +414,7 @@ export class FrctEngine {
     this.#unconsumed = Math.max(0, this.#unconsumed - Math.floor(n));
     if (!this.#rcvRun) return;
     const room = (this.#lastAdvRwe - this.#rcvLwe) | 0; // what the peer believes it may still send
-    this.#scheduleAck(room < RQ_SIZE / 2 ? nowNs : delayedAckDeadlineNs(nowNs));
+    this.#scheduleAck(room < START_WINDOW / 2 ? nowNs : delayedAckDeadlineNs(nowNs));
   }
 
   #deliverOne(res: ReceiveResult, sdu: Uint8Array): void {
@@ -525,22 +489,17 @@ export class FrctEngine {
     const packets: Uint8Array[] = [];
     const res: TickResult = { packets };
     if (!this.#down) {
-      for (const { seq, dueNs } of this.#rtxTimers.popDue(nowNs)) {
-        const e = this.#store.get(seq);
-        if (e === undefined || e.dueNs !== dueNs) continue; // acknowledged or re-armed meanwhile
-        if (seq !== this.#sndLwe) {
+      for (const e of this.#rtxq.due(nowNs)) {
+        if (e.seq !== this.#sndLwe) {
           // Without selective ACKs the receiver may well hold it: resend it
           // only once it is the oldest unacknowledged packet (see #onAck).
           e.expired = true;
           continue;
         }
         this.#backoff++;
-        const p = this.#retransmitArm(seq, e, nowNs);
+        const p = this.#retransmitArm(e, nowNs);
         if (p === undefined) break;
         packets.push(p);
-      }
-      if (this.#rtxTimers.size > 4 * RQ_SIZE && this.#rtxTimers.size > 4 * this.#store.size) {
-        this.#rtxTimers.compact((t) => this.#store.get(t.seq)?.dueNs === t.dueNs);
       }
     }
     if (this.#ackDueNs !== undefined && nowNs >= this.#ackDueNs) {
@@ -570,7 +529,7 @@ export class FrctEngine {
 
   /** When {@link tick} next has work, ns (undefined: nothing scheduled). */
   nextDeadlineNs(): number | undefined {
-    let t = this.#down ? undefined : this.#rtxTimers.peekDeadline();
+    let t = this.#down ? undefined : this.#rtxq.nextDueNs();
     const m = (x: number) => (t = t === undefined ? x : Math.min(t, x));
     if (this.#ackDueNs !== undefined) m(this.#ackDueNs);
     if (this.#waiting && !this.#down && !this.#rdvGaveUp && this.#peerClosed()) {
@@ -580,9 +539,9 @@ export class FrctEngine {
   }
 
   /** Retransmit `e` and re-arm its timer; undefined if the flow went down instead. */
-  #retransmitArm(seq: number, e: RtxEntry, nowNs: number): Uint8Array | undefined {
+  #retransmitArm(e: RtxEntry, nowNs: number): Uint8Array | undefined {
     if (nowNs - e.t0Ns > DELT_R_NS) {
-      this.#goDown(`no ACK for seqno ${seq} within ${DELT_R_NS / 1e9} s`);
+      this.#goDown(`no ACK for seqno ${e.seq} within ${DELT_R_NS / 1e9} s`);
       return undefined;
     }
     const rto = this.#rtoNs();
@@ -593,7 +552,7 @@ export class FrctEngine {
     e.rtx = true;
     e.expired = false;
     e.lastTxNs = nowNs;
-    this.#arm(seq, e, nowNs + rto);
+    this.#rtxq.arm(e, nowNs + rto);
     return this.#retransmit(e, nowNs);
   }
 
@@ -616,8 +575,7 @@ export class FrctEngine {
   #goDown(reason: string): void {
     this.#down = true;
     this.#downReport = { errno: Errno.EFLOWDOWN, reason };
-    this.#store.clear();
-    this.#rtxTimers.clear();
+    this.#rtxq.clear();
   }
 
   // ----------------------------------------------------------- closing
@@ -653,7 +611,7 @@ export class FrctEngine {
       sndLwe: this.#sndLwe,
       sndRwe: this.#sndRwe,
       window: this.#windowOpen() ? ((this.#edge() - this.#sndSeq) | 0) : 0,
-      inFlight: this.#store.size,
+      inFlight: this.#rtxq.size,
       rcvLwe: this.#rcvLwe,
       rcvRwe: this.#rcvRwe(),
       unconsumed: this.#unconsumed,
