@@ -226,3 +226,44 @@ Deno.test("registry: a full registry refuses new names with ENOMEM", async () =>
     await c.close();
   });
 });
+
+Deno.test("flow: enc.conf on both sides gives an encrypted flow; the layer sees only ciphertext", async () => {
+  const sec = await Deno.makeTempDir({ prefix: "ouro-sec-" });
+  for (const role of ["server", "client"]) {
+    await Deno.mkdir(`${sec}/${role}/secret.svc`, { recursive: true });
+    await Deno.writeTextFile(`${sec}/${role}/secret.svc/enc.conf`, "kex = X25519\ncipher = chacha20-poly1305\n");
+  }
+  const rundir = await Deno.makeTempDir({ prefix: "ouro-flow-" });
+  const d = await Irmd.start({ rundir, direct: false, secDir: sec });
+  try {
+    await applyConfig(d, `[local.loc]\nbootstrap = "L"\n`, "test");
+    const seen: Uint8Array[] = [];
+    const loc = d.ipcpByName("loc");
+    const orig = loc.write.bind(loc);
+    loc.write = (id, sdu) => (seen.push(sdu.slice()), orig(id, sdu));
+    const { client, server, cf, sf } = await pair(d, "secret.svc");
+    assertEquals(cf.cipher, "chacha20-poly1305");
+    assertEquals(sf.cipher, "chacha20-poly1305");
+    const secret = te.encode("attack at dawn, bring snacks");
+    await cf.write(secret);
+    assertBytes((await sf.read())!, secret);
+    await sf.write(te.encode("ok"));
+    assertEquals(new TextDecoder().decode((await cf.read())!), "ok");
+    const onWire = seen.map((b) => new TextDecoder().decode(b)).join("|");
+    assert(seen.length >= 2, `${seen.length} packets seen`);
+    assert(!onWire.includes("attack at dawn") && !onWire.includes("ok|"), "plaintext on the wire");
+    assert(seen[0]!.length >= secret.length + 12 + 16, "no IV/tag overhead");
+    // a flipped byte is refused and counted, not delivered
+    const bad = seen[0]!.slice();
+    bad[bad.length - 1]! ^= 1;
+    d.broker.deliver(sf.fd, bad);
+    await cf.write(te.encode("after"));
+    assertEquals(new TextDecoder().decode((await sf.read())!), "after");
+    assertEquals(sf.stats.rxBadCrypto, 1);
+    await Promise.all([client.close(), server.close()]);
+  } finally {
+    await d.stop();
+    await Deno.remove(rundir, { recursive: true });
+    await Deno.remove(sec, { recursive: true });
+  }
+});

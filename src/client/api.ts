@@ -103,7 +103,8 @@ export class Ouro {
 
   #flow(r: Record<string, unknown>): Flow {
     const d = r.direct as { path?: string; peer: number } | undefined;
-    return new Flow(this.client, r.flowId as number, qosFromJson(r.qos), String(r.name), Number(r.mpl), d);
+    const crypto = { cipherNid: Number(r.cipherNid ?? 0), key: typeof r.key === "string" ? r.key : undefined };
+    return new Flow(this.client, r.flowId as number, qosFromJson(r.qos), String(r.name), Number(r.mpl), d, crypto);
   }
 
   /**

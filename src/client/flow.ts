@@ -8,6 +8,8 @@ import { HIGH_WATER_BYTES, LOW_WATER_BYTES } from "../lib/framed.ts";
 import type { QosSpec } from "../lib/qos.ts";
 import type { IrmClient } from "./client.ts";
 import { PacketQueue } from "./queue.ts";
+import { PacketCrypt } from "../crypto/aead.ts";
+import { fromHex } from "../lib/hash.ts";
 import { DirectLinks } from "./direct.ts";
 import type { FramedConn } from "../lib/framed.ts";
 
@@ -71,6 +73,8 @@ export interface FlowStats {
   rxDrops: number;
   /** SDUs waiting to be read. */
   rxQueued: number;
+  /** SDUs dropped because they did not decrypt and authenticate. */
+  rxBadCrypto: number;
 }
 
 /**
@@ -91,7 +95,9 @@ export class Flow {
   #ended = false;
   #closed = false;
   readonly #listeners = new Set<(f: Flow, ev: FlowEventType) => void>();
-  readonly #stats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0 };
+  readonly #stats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxBadCrypto: 0 };
+  /** Per-packet encryption agreed by OAP, if any. */
+  readonly #crypt: PacketCrypt | undefined;
   #resume: (() => void) | undefined;
   /** Last time something arrived / was sent (performance.now()). */
   #lastRx = performance.now();
@@ -121,7 +127,11 @@ export class Flow {
     /** Maximum packet lifetime of the path, ms. */
     readonly mpl: number,
     direct?: { path?: string; peer: number },
+    crypto?: { cipherNid: number; key?: string },
   ) {
+    if (crypto && crypto.cipherNid !== 0 && crypto.key) {
+      this.#crypt = new PacketCrypt(crypto.cipherNid, fromHex(crypto.key));
+    }
     client.flowOpened(this);
     if (direct?.path !== undefined) {
       // allocator: connect to the acceptor and bind; writes wait meanwhile
@@ -147,8 +157,15 @@ export class Flow {
     if (this.#ended) return;
     this.#lastRx = performance.now();
     if (p.length === 0) return; // keepalive
-    // the frame is a view into the read buffer: copy it
-    if (this.#rx.push(p.slice())) {
+    if (this.#crypt) {
+      const clear = this.#crypt.decrypt(p);
+      if (!clear) {
+        this.#stats.rxBadCrypto++; // tampered, replayed garbage or wrong key: dropped
+        return;
+      }
+      p = clear;
+    } else p = p.slice(); // the frame is a view into the read buffer: copy it
+    if (this.#rx.push(p)) {
       this.#stats.rxPackets++;
       this.#stats.rxBytes += p.length;
       for (const l of this.#listeners) l(this, "pkt");
@@ -192,7 +209,13 @@ export class Flow {
     this.onEvent("dealloc", true);
   }
 
+  /** The cipher protecting this flow, or undefined. */
+  get cipher(): string | undefined {
+    return this.#crypt?.cipher.name;
+  }
+
   #send(sdu: Uint8Array): void {
+    if (this.#crypt && sdu.length > 0) sdu = this.#crypt.encrypt(sdu);
     if (this.#link && !this.#link.closed) this.#link.sendData(this.#linkPeer, sdu);
     else this.client.sendData(this.fd, sdu);
   }

@@ -83,7 +83,18 @@ function nameSteps(name: string, t: Record<string, unknown>, where: string): Con
     else if (t.lb === "round-robin") lb = "round-robin";
     else throw new ConfigError(`${where}: lb must be "spill" or "round-robin"`);
   }
-  const steps: ConfigStep[] = [{ op: "name.create", name, lb }];
+  const security = { server: {} as Record<string, string>, client: {} as Record<string, string> };
+  let hasSec = false;
+  for (const role of ["server", "client"] as const) {
+    for (const k of ["enc", "crt", "key"]) {
+      const v = t[`${role}_${k}_file`];
+      if (v === undefined) continue;
+      if (typeof v !== "string") throw new ConfigError(`${where}: ${role}_${k}_file must be a path`);
+      security[role][k] = v;
+      hasSec = true;
+    }
+  }
+  const steps: ConfigStep[] = [{ op: "name.create", name, lb, ...(hasSec ? { security } : {}) }];
   const progs = t.prog === undefined ? [] : strList(t.prog, `${where} prog`);
   const args = t.args === undefined ? [] : strList(t.args, `${where} args`);
   progs.forEach((p, i) => {

@@ -13,6 +13,7 @@ import { FlowBroker } from "./flows.ts";
 import { handleRequest } from "./ops.ts";
 import { Registry } from "./registry.ts";
 import type { N1Flows } from "./n1.ts";
+import { defaultSecDir, OapAgent } from "./security.ts";
 
 export { OURO_VERSION } from "./version.ts";
 export { defaultRundir, PIDFILE_NAME, SOCKET_NAME } from "../lib/paths.ts";
@@ -23,6 +24,8 @@ export interface IrmdOptions {
   rundir: string;
   /** Pair same-host flows directly (default true). */
   direct?: boolean;
+  /** OAP security directory (default `$OURO_SECDIR` or /etc/ouroboros/security). */
+  secDir?: string;
 }
 
 function pidAlive(pid: number): boolean {
@@ -68,6 +71,7 @@ export class Irmd {
   /** Start a daemon on `opts.rundir`: refuses if one runs there already. */
   static async start(opts: IrmdOptions): Promise<Irmd> {
     const d = new Irmd(opts.rundir, opts.direct ?? true);
+    d.broker.oap = await OapAgent.create(opts.secDir ?? defaultSecDir(), d.log.child("oap"));
     await d.#lock();
     try {
       d.#listener = Deno.listen({ transport: "unix", path: d.socketPath });

@@ -12,6 +12,7 @@ import type { Logger } from "../lib/log.ts";
 import { qosNp1, type QosSpec } from "../lib/qos.ts";
 import { type Ipcp, IpcpType } from "../ipcp/types.ts";
 import { IdBitmap, type Registry, SYS_MAX_FLOWS } from "./registry.ts";
+import type { FlowCrypto, OapAgent } from "./security.ts";
 
 /** Who sits above a flow: an app connection or an in-daemon IPCP. */
 export interface FlowOwner {
@@ -51,7 +52,7 @@ export interface FlowRec {
   rxPkts: number;
   txPkts: number;
   drops: number;
-  pending?: { resolve: (v: { response: number; mpl: number }) => void };
+  pending?: { resolve: (v: { response: number; mpl: number; data: Uint8Array }) => void };
 }
 
 /** Result of alloc/accept for the owner. */
@@ -66,6 +67,8 @@ export interface FlowGrant {
    * there, tagged with the other end's flow id `peer`.
    */
   direct?: { path?: string; peer: number };
+  /** Cipher and key agreed by OAP (absent or cipherNid 0: no encryption). */
+  crypto?: FlowCrypto;
 }
 
 /** Options of an accept. */
@@ -103,6 +106,8 @@ export class FlowBroker {
   readonly counters = { allocs: 0, accepts: 0, deallocs: 0, drops: 0, badFlow: 0 };
   /** Pair same-host flows directly (reference default) instead of through a local IPCP. */
   direct = true;
+  /** OAP: set by the daemon at start; without it flows carry empty OAP data. */
+  oap: OapAgent | undefined;
 
   constructor(
     readonly reg: Registry,
@@ -229,23 +234,25 @@ export class FlowBroker {
     const run = async (): Promise<FlowGrant> => {
       if (this.direct && this.#servedLocally(dst)) {
         const acc = await this.#waitAcceptor(dst);
-        if (acc) return this.#pairDirect(owner, acc, dst, qos, wantDirect);
+        if (acc) return await this.#pairDirect(owner, acc, dst, qos, wantDirect);
       }
       const ipcp = await this.#selectIpcp(dst);
       const f = this.#newFlow(owner, qos, dst);
       f.ipcp = ipcp;
       const hash = hashName(ipcp.layer!.hashAlgo, dst);
-      const reply = new Promise<{ response: number; mpl: number }>((resolve) => (f.pending = { resolve }));
+      const reply = new Promise<{ response: number; mpl: number; data: Uint8Array }>((resolve) => (f.pending = { resolve }));
       try {
-        await ipcp.flowAlloc(f.id, hash, qos, new Uint8Array(0));
+        const oap = this.oap ? await this.oap.clientPrepare(dst) : undefined;
+        await ipcp.flowAlloc(f.id, hash, qos, oap?.request ?? new Uint8Array(0));
         const r = await timeout(reply, limit, () => new OuroError(Errno.ETIMEDOUT, `Cannot allocate flow to ${dst}: timed out`));
         if (r.response < 0) {
           throw new OuroError(-r.response, `Cannot allocate flow to ${dst}: ${new OuroError(-r.response).message}`);
         }
+        const crypto = oap ? await this.oap!.clientComplete(oap.state, r.data, dst) : undefined;
         f.mpl = r.mpl;
         f.state = "ALLOCATED";
         this.log.info(`Flow ${f.id} allocated for ${owner.pid} to ${dst} via ${ipcp.name}.`);
-        return { flowId: f.id, qos, mpl: f.mpl, name: dst };
+        return { flowId: f.id, qos, mpl: f.mpl, name: dst, crypto };
       } catch (e) {
         delete f.pending;
         ipcp.flowDealloc(f.id);
@@ -257,7 +264,15 @@ export class FlowBroker {
       new OuroError(Errno.ETIMEDOUT, `Cannot allocate flow to ${dst}: timed out`));
   }
 
-  #pairDirect(owner: FlowOwner, acc: Acceptor, dst: string, qos: QosSpec, wantDirect: boolean): FlowGrant {
+  async #pairDirect(owner: FlowOwner, acc: Acceptor, dst: string, qos: QosSpec, wantDirect: boolean): Promise<FlowGrant> {
+    // both OAP halves run here, as in the reference (a failure leaves the acceptor waiting)
+    const crypto = this.oap ? await this.oap.local(dst) : undefined;
+    if (!this.#acceptors.includes(acc)) {
+      // the acceptor gave up while OAP ran: try again from the top
+      const again = await this.#waitAcceptor(dst);
+      if (!again) throw new OuroError(Errno.ENAME, `Cannot allocate flow to ${dst}: nobody accepting`);
+      acc = again;
+    }
     const a = this.#newFlow(owner, qos, dst);
     const b = this.#newFlow(acc.owner, qos, dst);
     a.peer = b;
@@ -268,8 +283,8 @@ export class FlowBroker {
     this.log.info(`Flow ${a.id} allocated (direct) for ${owner.pid} to ${dst}.`);
     this.log.info(`Flow ${b.id} accepted by ${acc.owner.pid} for ${dst}.`);
     const link = wantDirect && acc.directPath !== undefined;
-    acc.resolve({ flowId: b.id, qos, mpl: b.mpl, name: dst, direct: link ? { peer: a.id } : undefined });
-    return { flowId: a.id, qos, mpl: a.mpl, name: dst, direct: link ? { path: acc.directPath, peer: b.id } : undefined };
+    acc.resolve({ flowId: b.id, qos, mpl: b.mpl, name: dst, direct: link ? { peer: a.id } : undefined, crypto });
+    return { flowId: a.id, qos, mpl: a.mpl, name: dst, direct: link ? { path: acc.directPath, peer: b.id } : undefined, crypto };
   }
 
   async #selectIpcp(dst: string): Promise<Ipcp> {
@@ -342,7 +357,7 @@ export class FlowBroker {
     for (const f of [...this.flows.values()]) {
       if (f.ipcp === ipcp) {
         delete f.ipcp;
-        f.pending?.resolve({ response: -Errno.EIPCP, mpl: 0 });
+        f.pending?.resolve({ response: -Errno.EIPCP, mpl: 0, data: new Uint8Array(0) });
         this.#free(f);
         f.owner.event(f.id, "dealloc");
       }
@@ -394,7 +409,7 @@ export class FlowBroker {
     hash: Uint8Array,
     qos: QosSpec,
     mpl: number,
-    _data: Uint8Array,
+    data: Uint8Array,
   ): Promise<{ flowId: number; data: Uint8Array }> {
     const algo = ipcp.layer!.hashAlgo;
     const hex = toHex(hash);
@@ -403,6 +418,8 @@ export class FlowBroker {
       throw new OuroError(Errno.ENAME, `Flow request for unknown name ${shortHash(hash)}`);
     }
     this.log.info(`Flow request arrived for ${name}.`);
+    // OAP first: a replayed, forged or unacceptable request never takes an acceptor
+    const oap = this.oap ? await this.oap.serverProcess(name, data) : undefined;
     const acc = await this.#waitAcceptor(name);
     if (!acc) throw new OuroError(Errno.ENAME, `Flow request for ${name}: nobody accepting`);
     const f = this.#newFlow(acc.owner, qos, name);
@@ -411,23 +428,23 @@ export class FlowBroker {
     f.state = "ALLOCATED";
     this.counters.accepts++;
     this.log.info(`Flow ${f.id} accepted by ${acc.owner.pid} for ${name}.`);
-    acc.resolve({ flowId: f.id, qos, mpl, name });
-    return { flowId: f.id, data: new Uint8Array(0) };
+    acc.resolve({ flowId: f.id, qos, mpl, name, crypto: oap?.crypto });
+    return { flowId: f.id, data: oap?.response ?? new Uint8Array(0) };
   }
 
-  flowAllocReply(flowId: number, response: number, mpl: number, _data: Uint8Array): void {
+  flowAllocReply(flowId: number, response: number, mpl: number, data: Uint8Array): void {
     const f = this.flows.get(flowId);
     if (!f?.pending) return;
     const p = f.pending;
     delete f.pending;
-    p.resolve({ response, mpl });
+    p.resolve({ response, mpl, data: data.slice() });
   }
 
   flowDeallocated(flowId: number): void {
     const f = this.flows.get(flowId);
     if (!f) return;
     delete f.ipcp;
-    f.pending?.resolve({ response: -Errno.EFLOWDOWN, mpl: 0 });
+    f.pending?.resolve({ response: -Errno.EFLOWDOWN, mpl: 0, data: new Uint8Array(0) });
     this.#free(f);
     f.state = "DEALLOC_PENDING";
     f.owner.event(flowId, "dealloc");

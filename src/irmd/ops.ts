@@ -4,7 +4,8 @@
  * @module
  */
 import { Errno, OuroError } from "../lib/errors.ts";
-import { HashAlgo, hashName, shortHash } from "../lib/hash.ts";
+import { HashAlgo, hashName, shortHash, toHex } from "../lib/hash.ts";
+import type { FlowGrant } from "./flows.ts";
 import { qosFromJson, qosToJson, qosRaw } from "../lib/qos.ts";
 import { createIpcp } from "../ipcp/factory.ts";
 import { type BootstrapConf, type IpcpInfo, isIpcpType } from "../ipcp/types.ts";
@@ -22,6 +23,19 @@ function lbOf(v: unknown, dflt: LbPolicy): LbPolicy {
   if (v === undefined) return dflt;
   if (v === "round-robin" || v === "spillover") return v;
   throw new OuroError(Errno.EINVAL, `Bad request: lb must be round-robin or spillover`);
+}
+
+/** The reply to alloc/accept: the flow, its QoS, direct link and OAP key. */
+function grantReply(g: FlowGrant): Msg {
+  return {
+    flowId: g.flowId,
+    qos: qosToJson(g.qos),
+    mpl: g.mpl,
+    name: g.name,
+    direct: g.direct,
+    cipherNid: g.crypto?.cipherNid ?? 0,
+    key: g.crypto?.key ? toHex(g.crypto.key) : undefined,
+  };
 }
 
 function needHello(app: AppConn): void {
@@ -117,6 +131,17 @@ const OPS: Record<string, Handler> = {
   "name.create"(d, _app, m) {
     const name = str(m, "name");
     const created = d.reg.createName(name, lbOf(m.lb, "round-robin"));
+    if (m.security !== undefined) {
+      // per-name path overrides: { server: {enc, crt, key}, client: {…} }
+      const sec = obj(m, "security");
+      const paths = { server: {} as Record<string, string>, client: {} as Record<string, string> };
+      for (const role of ["server", "client"] as const) {
+        if (sec[role] === undefined) continue;
+        const r = obj(sec, role);
+        for (const k of ["enc", "crt", "key"]) if (r[k] !== undefined) paths[role][k] = str(r, k);
+      }
+      d.broker.oap?.overrides.set(name, paths);
+    }
     if (created) d.log.info(`Created new name: ${name}.`);
     return { created };
   },
@@ -214,7 +239,7 @@ const OPS: Record<string, Handler> = {
     const dst = checkName(str(m, "dst"), "destination name");
     const qos = m.qos === undefined ? qosRaw : qosFromJson(m.qos);
     const g = await d.broker.alloc(app, dst, qos, optInt(m, "timeoutMs"), m.direct === true);
-    return { flowId: g.flowId, qos: qosToJson(g.qos), mpl: g.mpl, name: g.name, direct: g.direct };
+    return grantReply(g);
   },
   async "flow.accept"(d, app, m, reqId) {
     needHello(app);
@@ -226,7 +251,7 @@ const OPS: Record<string, Handler> = {
         signal: ac.signal,
         directPath: optStr(m, "direct"),
       });
-      return { flowId: g.flowId, qos: qosToJson(g.qos), mpl: g.mpl, name: g.name, direct: g.direct };
+      return grantReply(g);
     } finally {
       app.accepts.delete(reqId);
     }
