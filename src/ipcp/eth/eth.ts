@@ -28,7 +28,6 @@ import { DecodeError, Errno, OuroError } from "../../lib/errors.ts";
 import { bytesEqual, HashAlgo, hashLen, shortHash } from "../../lib/hash.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { QosSpec } from "../../lib/qos.ts";
-import { IoError } from "../../io/libc.ts";
 import {
   type BootstrapConf,
   type Ipcp,
@@ -38,13 +37,15 @@ import {
   type LayerInfo,
   MPL_MS,
 } from "../types.ts";
+import { type EthIpcpType, linkError, parseEthConf } from "./conf.ts";
+import { type EthCounters, newEthCounters } from "./counters.ts";
+import { EthFlowTable } from "./flows.ts";
 import { dixFraming, type EthFraming, type EthMgmtMsg, llcFraming } from "./framing.ts";
 import { type EthLink, type EthLinkOpener, macToString, openPacketLink } from "./link.ts";
 import { EthNames } from "./resolve.ts";
+import { EthSender } from "./tx.ts";
 import {
   ETH_BROADCAST_MAC,
-  ETH_DIX_ETHERTYPE_DEFAULT,
-  ETH_ETHERTYPE_MIN,
   ETH_HDR_LEN,
   ETH_MGMT_FRAME_SIZE,
   ethMaxSdu,
@@ -52,17 +53,8 @@ import {
   ethMtu,
 } from "./wire.ts";
 
-/** The two Ethernet IPCP types. */
-export type EthIpcpType = "eth-dix" | "eth-llc";
-/** Bootstrap options of each type (by CLI keyword). */
-export const ETH_OPTIONS: Record<EthIpcpType, readonly string[]> = {
-  "eth-dix": ["dev", "ethertype"],
-  "eth-llc": ["dev"],
-};
-/** Longest interface name (IFNAMSIZ − 1). */
-export const ETH_IFNAME_MAX = 15;
-/** Frames held back while the socket's send ring is full, at most. */
-export const ETH_TX_BACKLOG_MAX = 1024;
+export { type EthIpcpType, parseEthertype } from "./conf.ts";
+export type { EthCounters } from "./counters.ts";
 
 /** Tunables and test seams of an {@link EthIpcp}. */
 export interface EthIpcpOptions {
@@ -72,48 +64,6 @@ export interface EthIpcpOptions {
   netns?: string;
   /** Name query timeout in ms (default 2000, the reference's). */
   queryTimeoutMs?: number;
-}
-
-/** Counters shown by `info()`. */
-export interface EthCounters {
-  /** Data SDUs handed up, and their bytes. */
-  rxPackets: number;
-  rxBytes: number;
-  /** Data SDUs sent, and their bytes. */
-  txPackets: number;
-  txBytes: number;
-  /** Management frames received (well-formed) / sent. */
-  rxMgmt: number;
-  txMgmt: number;
-  /** Frames of another protocol (Ethertype, LLC traffic that is not ours). */
-  rxIgnored: number;
-  /** Frames addressed to another MAC, or looped back from our own. */
-  rxNotForUs: number;
-  /** Frames of our protocol that did not decode (short, bad length, code, …). */
-  rxMalformed: number;
-  /** Data for no flow here, or from a MAC/SAP that is not the flow's peer. */
-  rxNoFlow: number;
-  /** FLOW_REPLYs for no pending allocation or from the wrong MAC. */
-  rxBadReply: number;
-  /** FLOW_REQs for a name not registered here (silently ignored). */
-  rxUnknownName: number;
-  /** SDUs written on an unknown or not yet allocated flow. */
-  txNoFlow: number;
-  /** SDUs above the maximum SDU size. */
-  txOversize: number;
-  /** SDUs dropped because the send ring and backlog were full, or the link closed. */
-  txFull: number;
-}
-
-interface EthFlow {
-  /** Our id for this flow (DIX: the flow id; LLC: the SAP). */
-  localId: number;
-  /** The peer's id; -1 until the FLOW_REPLY (initiator side). */
-  remoteId: number;
-  /** The peer's MAC (the one the request went to, on the initiator side). */
-  remoteMac: Uint8Array;
-  /** Prebuilt data header, once the peer's id is known. */
-  header: Uint8Array | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -137,38 +87,13 @@ function isMac(b: Uint8Array, m: Uint8Array, off: number): boolean {
   return true;
 }
 
-/**
- * Parse a DIX Ethertype option: hex with or without `0x` (spec 06), or a
- * number taken as the value itself. Undefined if unparseable.
- */
-export function parseEthertype(v: string | number | boolean): number | undefined {
-  if (typeof v === "number") return Number.isInteger(v) ? v : undefined;
-  if (typeof v !== "string" || !/^(0[xX])?[0-9a-fA-F]{1,4}$/.test(v)) return undefined;
-  return parseInt(v.replace(/^0[xX]/, ""), 16);
-}
-
 /** An eth-dix or eth-llc IPCP; see the module documentation. */
 export class EthIpcp implements Ipcp {
   state: IpcpStateName = "BOOT";
   layer: LayerInfo | undefined;
   /** Counters (live). */
-  readonly counters: EthCounters = {
-    rxPackets: 0,
-    rxBytes: 0,
-    txPackets: 0,
-    txBytes: 0,
-    rxMgmt: 0,
-    txMgmt: 0,
-    rxIgnored: 0,
-    rxNotForUs: 0,
-    rxMalformed: 0,
-    rxNoFlow: 0,
-    rxBadReply: 0,
-    rxUnknownName: 0,
-    txNoFlow: 0,
-    txOversize: 0,
-    txFull: 0,
-  };
+  readonly counters: EthCounters = newEthCounters();
+
   readonly #opts: EthIpcpOptions;
   readonly #mpl: number;
   readonly #names = new EthNames();
@@ -180,12 +105,9 @@ export class EthIpcp implements Ipcp {
   #maxSdu = 0;
   #hashLen = 32;
   #mac: Uint8Array = new Uint8Array(6);
-  readonly #flows = new Map<number, EthFlow>();
-  /** Local id → flow id (DIX: identity; LLC: SAP table). */
-  readonly #byLocal = new Map<number, number>();
+  #flows: EthFlowTable | undefined;
+  #tx: EthSender | undefined;
   #txBuf: Uint8Array = EMPTY;
-  #backlog: Uint8Array[] = [];
-  #draining: Promise<void> | undefined;
 
   constructor(
     readonly id: number,
@@ -213,31 +135,13 @@ export class EthIpcp implements Ipcp {
 
   async bootstrap(conf: BootstrapConf): Promise<LayerInfo> {
     if (this.state !== "BOOT") {
-      throw new OuroError(Errno.EIPCPSTATE, `Cannot bootstrap ${this.name}: IPCP is not in BOOT state`);
+      throw new OuroError(
+        Errno.EIPCPSTATE,
+        `Cannot bootstrap ${this.name}: IPCP is not in BOOT state`,
+      );
     }
     const what = `Cannot bootstrap ${this.type} IPCP ${this.name}`;
-    const o = conf.options ?? {};
-    const known = ETH_OPTIONS[this.type];
-    for (const k of Object.keys(o)) {
-      if (!known.includes(k)) this.log.warn(`Ignoring option ${k}: ${this.type} takes ${known.join(", ")}.`);
-    }
-    if (o.dev === undefined || o.dev === "" || o.dev === true) {
-      throw new OuroError(Errno.EINVAL, `${what}: option dev is required (the interface, e.g. dev eth0)`);
-    }
-    const dev = String(o.dev);
-    if (dev.length > ETH_IFNAME_MAX || /[\s/]/.test(dev)) {
-      throw new OuroError(Errno.EINVAL, `${what}: "${dev}" is not an interface name (at most 15 characters)`);
-    }
-    let ethertype: number | undefined;
-    if (this.type === "eth-dix") {
-      ethertype = o.ethertype === undefined ? ETH_DIX_ETHERTYPE_DEFAULT : parseEthertype(o.ethertype);
-      if (ethertype === undefined || ethertype < ETH_ETHERTYPE_MIN || ethertype > 0xfffe) {
-        throw new OuroError(
-          Errno.EINVAL,
-          `${what}: ethertype ${o.ethertype} is not 0x0600..0xFFFE; give it in hex, e.g. ethertype 0xA000`,
-        );
-      }
-    }
+    const { dev, ethertype } = parseEthConf(this.type, conf.options ?? {}, what, this.log);
     const hashAlgo = conf.hashAlgo ?? HashAlgo.SHA3_256;
     const fr = ethertype === undefined ? llcFraming() : dixFraming(ethertype);
     let link: EthLink;
@@ -245,7 +149,7 @@ export class EthIpcp implements Ipcp {
       // every frame of the interface, as the reference: the reader filters and counts
       link = await (this.#opts.open ?? openPacketLink)({ ifname: dev, netns: this.#opts.netns });
     } catch (e) {
-      throw this.#linkError(what, dev, e);
+      throw linkError(what, dev, this.#opts.netns, e);
     }
     this.#fr = fr;
     this.#link = link;
@@ -255,42 +159,30 @@ export class EthIpcp implements Ipcp {
     this.#mtu = ethMtu(fr.kind, dev, link.mtu);
     this.#maxSdu = ethMaxSdu(fr.kind, this.#mtu);
     this.#txBuf = new Uint8Array(fr.hdrLen + this.#maxSdu);
+    this.#flows = new EthFlowTable(fr, this.#mac);
+    this.#tx = new EthSender(link, fr.hdrLen, this.counters);
     this.#rxLoop = link.onReceive((f) => this.#onFrame(f), { copy: false });
     this.layer = { name: conf.layer, hashAlgo };
     this.state = "OPERATIONAL";
     this.log.info(
       `Bootstrapped ${this.type} IPCP ${this.name} in layer ${conf.layer} on ${dev} ` +
-        `(${macToString(this.#mac)}${ethertype === undefined ? "" : `, ethertype 0x${ethertype.toString(16)}`}, ` +
+        `(${macToString(this.#mac)}${
+          ethertype === undefined ? "" : `, ethertype 0x${ethertype.toString(16)}`
+        }, ` +
         `max SDU ${this.#maxSdu}).`,
     );
     return this.layer;
   }
 
-  #linkError(what: string, dev: string, e: unknown): OuroError {
-    const code = e instanceof IoError ? e.code : "";
-    const where = this.#opts.netns ? ` in network namespace ${this.#opts.netns}` : "";
-    switch (code) {
-      case "ENODEV":
-        return new OuroError(Errno.EINVAL, `${what}: no interface ${dev}${where}; see \`ip link\``);
-      case "ENETDOWN":
-        return new OuroError(Errno.EIPCP, `${what}: ${dev} is down; bring it up with \`ip link set ${dev} up\``);
-      case "EPERM":
-      case "EACCES":
-        return new OuroError(
-          Errno.EPERM,
-          `${what}: raw Ethernet needs root or CAP_NET_RAW; run the IRMd as root or ` +
-            `\`setcap cap_net_raw+ep\` on deno`,
-        );
-      default:
-        return new OuroError(Errno.EIPCP, `${what}: ${(e as Error)?.message ?? e}`);
-    }
-  }
-
   enroll(): Promise<LayerInfo> {
-    return Promise.reject(new OuroError(Errno.ENOTSUP, `Cannot enroll: ${this.type} IPCPs only bootstrap`));
+    return Promise.reject(
+      new OuroError(Errno.ENOTSUP, `Cannot enroll: ${this.type} IPCPs only bootstrap`),
+    );
   }
   connect(): Promise<void> {
-    return Promise.reject(new OuroError(Errno.ENOTSUP, `Cannot connect: ${this.type} IPCPs have no components`));
+    return Promise.reject(
+      new OuroError(Errno.ENOTSUP, `Cannot connect: ${this.type} IPCPs have no components`),
+    );
   }
   disconnect(): Promise<void> {
     return this.connect();
@@ -333,37 +225,6 @@ export class EthIpcp implements Ipcp {
 
   // ---- flow allocation ----------------------------------------------------
 
-  /** A free local id for a new flow end, or undefined. */
-  #allocLocalId(flowId: number): number | undefined {
-    const fr = this.#fr!;
-    if (fr.kind === "dix") {
-      // DIX uses the IRMd's flow id as the eid (u16)
-      return flowId >= fr.idMin && flowId <= fr.idMax && !this.#byLocal.has(flowId) ? flowId : undefined;
-    }
-    for (let id = fr.idMin; id <= fr.idMax; id++) if (!this.#byLocal.has(id)) return id;
-    return undefined;
-  }
-
-  #addFlow(flowId: number, localId: number, remoteMac: Uint8Array, remoteId: number): EthFlow {
-    const f: EthFlow = { localId, remoteId: -1, remoteMac, header: undefined };
-    this.#flows.set(flowId, f);
-    this.#byLocal.set(localId, flowId);
-    if (remoteId >= 0) this.#setRemote(f, remoteId);
-    return f;
-  }
-
-  #setRemote(f: EthFlow, remoteId: number): void {
-    f.remoteId = remoteId;
-    f.header = this.#fr!.dataHeader(f.remoteMac, this.#mac, remoteId, f.localId);
-  }
-
-  #dropFlow(flowId: number): void {
-    const f = this.#flows.get(flowId);
-    if (!f) return;
-    this.#flows.delete(flowId);
-    if (this.#byLocal.get(f.localId) === flowId) this.#byLocal.delete(f.localId);
-  }
-
   /** Does a management message with `extra` trailer bytes fit one frame? */
   #mgmtFits(extra: number): boolean {
     const body = this.#fr!.mgmtLen + extra;
@@ -372,17 +233,30 @@ export class EthIpcp implements Ipcp {
 
   async flowAlloc(flowId: number, hash: Uint8Array, qos: QosSpec, data: Uint8Array): Promise<void> {
     const what = `Cannot allocate flow ${flowId} to ${shortHash(hash)}`;
-    if (this.state !== "OPERATIONAL" || !this.#fr) {
+    const flows = this.#flows;
+    if (this.state !== "OPERATIONAL" || !this.#fr || !flows) {
       throw new OuroError(Errno.EIPCPSTATE, `${what}: IPCP is not operational`);
     }
-    if (hash.length !== this.#hashLen) throw new OuroError(Errno.EINVAL, `${what}: wrong hash length`);
+    if (hash.length !== this.#hashLen) {
+      throw new OuroError(Errno.EINVAL, `${what}: wrong hash length`);
+    }
     if (!this.#mgmtFits(hash.length + data.length)) {
-      throw new OuroError(Errno.EMSGSIZE, `${what}: ${data.length} bytes of allocation data do not fit a frame`);
+      throw new OuroError(
+        Errno.EMSGSIZE,
+        `${what}: ${data.length} bytes of allocation data do not fit a frame`,
+      );
     }
     const mac = await this.#resolve(hash);
-    if (!mac) throw new OuroError(Errno.EIPCP, `${what}: no host on ${this.#link?.ifname} answered the name query`);
-    if (this.state !== "OPERATIONAL") throw new OuroError(Errno.EIPCPSTATE, `${what}: IPCP stopped`);
-    const localId = this.#allocLocalId(flowId);
+    if (!mac) {
+      throw new OuroError(
+        Errno.EIPCP,
+        `${what}: no host on ${this.#link?.ifname} answered the name query`,
+      );
+    }
+    if (this.state !== "OPERATIONAL") {
+      throw new OuroError(Errno.EIPCPSTATE, `${what}: IPCP stopped`);
+    }
+    const localId = flows.allocLocalId(flowId);
     if (localId === undefined) {
       throw new OuroError(
         Errno.EIPCP,
@@ -391,7 +265,7 @@ export class EthIpcp implements Ipcp {
           : `${what}: flow id ${flowId} does not fit a 16-bit eid`,
       );
     }
-    this.#addFlow(flowId, localId, mac, -1);
+    flows.add(flowId, localId, mac, -1);
     const sent = this.#sendMgmt(mac, {
       code: EthMgmtCode.FLOW_REQ,
       sId: localId,
@@ -402,10 +276,12 @@ export class EthIpcp implements Ipcp {
       payload: data,
     });
     if (!sent) {
-      this.#dropFlow(flowId);
+      flows.drop(flowId);
       throw new OuroError(Errno.EIPCP, `${what}: the send queue is full`);
     }
-    this.log.debug(`Sent flow request ${flowId} (id ${localId}) for ${shortHash(hash)} to ${macToString(mac)}.`);
+    this.log.debug(
+      `Sent flow request ${flowId} (id ${localId}) for ${shortHash(hash)} to ${macToString(mac)}.`,
+    );
   }
 
   /** Send a management message; false if it could not be queued. */
@@ -414,7 +290,9 @@ export class EthIpcp implements Ipcp {
     try {
       ok = this.#link?.send(this.#fr!.mgmtFrame(dst, this.#mac, m)) ?? false;
     } catch (e) {
-      this.log.error(`Cannot send management frame to ${macToString(dst)}: ${(e as Error).message}.`);
+      this.log.error(
+        `Cannot send management frame to ${macToString(dst)}: ${(e as Error).message}.`,
+      );
     }
     if (ok) this.counters.txMgmt++;
     return ok;
@@ -439,7 +317,9 @@ export class EthIpcp implements Ipcp {
     try {
       r = await this.host.flowReqArr(this, m.hash, m.qos, this.#mpl, m.payload);
     } catch (e) {
-      this.log.debug(`Refused flow request ${m.sId} from ${macToString(src)}: ${(e as Error).message}`);
+      this.log.debug(
+        `Refused flow request ${m.sId} from ${macToString(src)}: ${(e as Error).message}`,
+      );
       if (this.state === "OPERATIONAL") reply(0, -errCode(e), EMPTY);
       return;
     }
@@ -447,38 +327,46 @@ export class EthIpcp implements Ipcp {
       this.host.flowDeallocated(r.flowId);
       return;
     }
-    const localId = this.#allocLocalId(r.flowId);
+    const flows = this.#flows!;
+    const localId = flows.allocLocalId(r.flowId);
     if (localId === undefined || !this.#mgmtFits(r.data.length)) {
-      this.log.warn(`Refused flow request from ${macToString(src)}: no free local id or data too long.`);
+      this.log.warn(
+        `Refused flow request from ${macToString(src)}: no free local id or data too long.`,
+      );
       reply(0, -Errno.EIPCP, EMPTY);
       this.host.flowDeallocated(r.flowId);
       return;
     }
-    this.#addFlow(r.flowId, localId, src, m.sId);
+    flows.add(r.flowId, localId, src, m.sId);
     if (!reply(localId, 0, r.data)) {
-      this.#dropFlow(r.flowId);
+      flows.drop(r.flowId);
       this.host.flowDeallocated(r.flowId);
       return;
     }
     this.log.debug(
-      `Accepted flow ${r.flowId} (id ${localId}) for ${shortHash(m.hash)} from ${macToString(src)} (peer id ${m.sId}).`,
+      `Accepted flow ${r.flowId} (id ${localId}) for ${shortHash(m.hash)} from ${
+        macToString(src)
+      } (peer id ${m.sId}).`,
     );
   }
 
   #onFlowReply(m: EthMgmtMsg, src: Uint8Array): void {
-    const flowId = this.#byLocal.get(m.dId);
-    const f = flowId === undefined ? undefined : this.#flows.get(flowId);
+    const flows = this.#flows!;
+    const flowId = flows.byLocal(m.dId);
+    const f = flowId === undefined ? undefined : flows.get(flowId);
     if (flowId === undefined || !f || f.remoteId !== -1 || !bytesEqual(f.remoteMac, src)) {
       this.counters.rxBadReply++;
-      this.log.debug(`Dropped flow reply for id ${m.dId} from ${macToString(src)}: no allocation pending.`);
+      this.log.debug(
+        `Dropped flow reply for id ${m.dId} from ${macToString(src)}: no allocation pending.`,
+      );
       return;
     }
     let response = m.response;
     const fr = this.#fr!;
     if (response === 0 && (m.sId < fr.idMin || m.sId > fr.idMax)) response = -Errno.EIPCP;
     if (response > 0) response = -Errno.EIPCP;
-    if (response === 0) this.#setRemote(f, m.sId);
-    else this.#dropFlow(flowId);
+    if (response === 0) flows.setRemote(f, m.sId);
+    else flows.drop(flowId);
     this.log.debug(`Flow reply for ${flowId}: response ${response}, peer id ${m.sId}.`);
     this.host.flowAllocReply(flowId, response, this.#mpl, m.payload);
   }
@@ -490,7 +378,7 @@ export class EthIpcp implements Ipcp {
   }
 
   flowDealloc(flowId: number): void {
-    this.#dropFlow(flowId);
+    this.#flows?.drop(flowId);
   }
 
   // ---- packet path --------------------------------------------------------
@@ -515,8 +403,9 @@ export class EthIpcp implements Ipcp {
       return;
     }
     if (!rx.mgmt) {
-      const flowId = this.#byLocal.get(rx.dId);
-      const f = flowId === undefined ? undefined : this.#flows.get(flowId);
+      const flows = this.#flows!;
+      const flowId = flows.byLocal(rx.dId);
+      const f = flowId === undefined ? undefined : flows.get(flowId);
       if (
         flowId === undefined || f === undefined || f.remoteId < 0 ||
         (rx.sId >= 0 && rx.sId !== f.remoteId) || !bytesEqual(rx.src, f.remoteMac)
@@ -549,7 +438,9 @@ export class EthIpcp implements Ipcp {
     m.payload = m.payload.slice();
     switch (m.code) {
       case EthMgmtCode.FLOW_REQ:
-        this.#onFlowReq(m, src).catch((e) => this.log.error(`Flow request failed: ${(e as Error).stack}`));
+        this.#onFlowReq(m, src).catch((e) =>
+          this.log.error(`Flow request failed: ${(e as Error).stack}`)
+        );
         break;
       case EthMgmtCode.FLOW_REPLY:
         this.#onFlowReply(m, src);
@@ -565,7 +456,7 @@ export class EthIpcp implements Ipcp {
   }
 
   write(flowId: number, sdu: Uint8Array): Promise<void> | undefined {
-    const f = this.#flows.get(flowId);
+    const f = this.#flows?.get(flowId);
     if (f === undefined || f.header === undefined) {
       this.counters.txNoFlow++;
       return undefined;
@@ -579,45 +470,7 @@ export class EthIpcp implements Ipcp {
     buf.set(f.header, 0);
     this.#fr!.setLength(buf, sdu.length);
     buf.set(sdu, hl);
-    const frame = buf.subarray(0, hl + sdu.length);
-    if (this.#backlog.length === 0 && this.#link?.send(frame)) {
-      this.counters.txPackets++;
-      this.counters.txBytes += sdu.length;
-      return undefined;
-    }
-    return this.#hold(frame);
-  }
-
-  /** Keep a frame until the send ring has room; the writer waits on the promise. */
-  #hold(frame: Uint8Array): Promise<void> | undefined {
-    const link = this.#link;
-    if (!link || link.closed || this.#backlog.length >= ETH_TX_BACKLOG_MAX) {
-      this.counters.txFull++;
-      return this.#draining;
-    }
-    this.#backlog.push(frame.slice());
-    this.#draining ??= this.#drain(link);
-    return this.#draining;
-  }
-
-  async #drain(link: EthLink): Promise<void> {
-    const hl = this.#fr!.hdrLen;
-    try {
-      let i = 0;
-      while (i < this.#backlog.length) {
-        if (!await link.waitWritable()) break;
-        for (; i < this.#backlog.length; i++) {
-          const b = this.#backlog[i]!;
-          if (!link.send(b)) break;
-          this.counters.txPackets++;
-          this.counters.txBytes += b.length - hl;
-        }
-      }
-      this.counters.txFull += this.#backlog.length - i;
-    } finally {
-      this.#backlog = [];
-      this.#draining = undefined;
-    }
+    return this.#tx!.send(buf.subarray(0, hl + sdu.length));
   }
 
   // ---- listing and shutdown -----------------------------------------------
@@ -634,10 +487,12 @@ export class EthIpcp implements Ipcp {
       detail: {
         dev: this.#link?.ifname,
         mac: this.#link ? macToString(this.#mac) : undefined,
-        ethertype: this.#ethertype === undefined ? undefined : `0x${this.#ethertype.toString(16).padStart(4, "0")}`,
+        ethertype: this.#ethertype === undefined
+          ? undefined
+          : `0x${this.#ethertype.toString(16).padStart(4, "0")}`,
         mtu: this.#mtu || undefined,
         maxSdu: this.#maxSdu || undefined,
-        flows: this.#flows.size,
+        flows: this.#flows?.size ?? 0,
         ...this.#names.sizes,
         ...this.counters,
         // send-ring-full events; those frames were held in the backlog, not lost
@@ -651,13 +506,12 @@ export class EthIpcp implements Ipcp {
   async stop(): Promise<void> {
     this.state = "SHUTDOWN";
     this.#names.close();
-    this.#flows.clear();
-    this.#byLocal.clear();
+    this.#flows?.clear();
     const link = this.#link;
     if (link) {
       await link.close();
       await this.#rxLoop?.catch(() => {});
     }
-    await this.#draining;
+    await this.#tx?.drained();
   }
 }

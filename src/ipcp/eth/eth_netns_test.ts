@@ -42,7 +42,9 @@ async function veth(a: string, dev: string, b: string, peer: string): Promise<vo
 
 async function ok(d: TestDaemon, ...args: string[]): Promise<void> {
   const r = await d.irm(...args);
-  if (r.code !== 0) throw new Error(`irm ${args.join(" ")} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  if (r.code !== 0) {
+    throw new Error(`irm ${args.join(" ")} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
 }
 
 /** The `detail` of the first IPCP of a daemon. */
@@ -51,7 +53,12 @@ async function detail(d: TestDaemon): Promise<Record<string, unknown>> {
   return (JSON.parse(r.stdout) as { detail: Record<string, unknown> }[])[0]!.detail;
 }
 
-async function pingOnce(from: TestDaemon, to: TestDaemon, name: string, count = 5): Promise<string> {
+async function pingOnce(
+  from: TestDaemon,
+  to: TestDaemon,
+  name: string,
+  count = 5,
+): Promise<string> {
   const server = to.spawn(["ping", "-l", "--name", name, "--layer", "lan"]);
   try {
     await server.waitFor(/server started/, 15000);
@@ -117,14 +124,17 @@ for (const type of ["eth-dix", "eth-llc"] as const) {
           await catAcross(a, b, 10 * 1024 * 1024);
           const moved = await detail(b);
           assert((moved.rxBytes as number) > 10 * 1024 * 1024, `B received ${moved.rxBytes} bytes`);
-          console.log(`${type}: B ${JSON.stringify(moved)}`);
 
           // frames of another Ethertype, sent to B's MAC from A's side of the wire
           const db = await detail(b);
           const before = db.rxIgnored as number;
           const macB = String(db.mac).split(":").map((x) => parseInt(x, 16));
           {
-            await using s = await PacketSocket.open({ ifname: "vA", ethertype: 0x88b5, netns: ns("a") });
+            await using s = await PacketSocket.open({
+              ifname: "vA",
+              ethertype: 0x88b5,
+              netns: ns("a"),
+            });
             for (let i = 0; i < 100; i++) {
               const f = new Uint8Array(64);
               f.set(macB, 0);
@@ -139,7 +149,10 @@ for (const type of ["eth-dix", "eth-llc"] as const) {
           }
           await new Promise((r) => setTimeout(r, 200));
           const after = await detail(b);
-          assert((after.rxIgnored as number) - before >= 100, `rxIgnored ${before} -> ${after.rxIgnored}`);
+          assert(
+            (after.rxIgnored as number) - before >= 100,
+            `rxIgnored ${before} -> ${after.rxIgnored}`,
+          );
           assertEquals(after.rxMalformed, 0);
           await pingOnce(a, b, "pinger2", 2);
           const list = await a.irm("ipcp", "list");
@@ -166,7 +179,19 @@ Deno.test({
       const [a, b, c] = d as [TestDaemon, TestDaemon, TestDaemon];
       try {
         for (const [t, x] of [["a", a], ["b", b], ["c", c]] as const) {
-          await ok(x, "ipcp", "bootstrap", "name", "e", "type", "eth-dix", "layer", "lan", "dev", `v${t}`);
+          await ok(
+            x,
+            "ipcp",
+            "bootstrap",
+            "name",
+            "e",
+            "type",
+            "eth-dix",
+            "layer",
+            "lan",
+            "dev",
+            `v${t}`,
+          );
         }
         await pingOnce(a, c, "far", 3);
         await pingOnce(a, b, "near", 3);

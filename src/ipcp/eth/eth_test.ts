@@ -3,7 +3,13 @@
  * each: bootstrap errors, name queries, allocation, data, refusals,
  * dealloc, MTU, SAP exhaustion and hostile frames — for both framings.
  */
-import { assert, assertBytes, assertEquals, assertMatch, assertRejects } from "../../../tests/util/assert.ts";
+import {
+  assert,
+  assertBytes,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+} from "../../../tests/util/assert.ts";
 import { mutate, rng } from "../../../tests/util/fuzz.ts";
 import { Errno, OuroError } from "../../lib/errors.ts";
 import { HashAlgo, hashName } from "../../lib/hash.ts";
@@ -89,11 +95,21 @@ async function lan(type: EthIpcpType, n = 2, mtu = 1500): Promise<Lan> {
     await ipcp.bootstrap({ layer: "lan", options: { dev: `e${i}` } });
     hosts.push({ ipcp, host });
   }
-  return { hub, hosts, [Symbol.asyncDispose]: async () => void await Promise.all(hosts.map((h) => h.ipcp.stop())) };
+  return {
+    hub,
+    hosts,
+    [Symbol.asyncDispose]: async () => void await Promise.all(hosts.map((h) => h.ipcp.stop())),
+  };
 }
 
 /** A (hosts[0]) allocates flow `aId` to `name` served by `b`; returns b's flow id. */
-async function alloc(a: Host, b: Host, aId: number, name = "srv", qos: QosSpec = qosRaw): Promise<number> {
+async function alloc(
+  a: Host,
+  b: Host,
+  aId: number,
+  name = "srv",
+  qos: QosSpec = qosRaw,
+): Promise<number> {
   assert(await a.ipcp.query(sha(name)), "query");
   const n = a.host.replies.length;
   await a.ipcp.flowAlloc(aId, sha(name), qos, te.encode("oap-req"));
@@ -127,7 +143,9 @@ for (const type of ["eth-dix", "eth-llc"] as const) {
     // a burst, in order; short SDUs come back without Ethernet padding
     for (let i = 0; i < 500; i++) a.ipcp.write(7, new Uint8Array([i >> 8, i & 255]));
     await until(() => b.host.got(bId).length === 501);
-    assert(b.host.got(bId).slice(1).every((s, i) => s.length === 2 && ((s[0]! << 8) | s[1]!) === i));
+    assert(
+      b.host.got(bId).slice(1).every((s, i) => s.length === 2 && ((s[0]! << 8) | s[1]!) === i),
+    );
 
     // the largest SDU goes; one byte more is dropped and counted
     const max = a.ipcp.maxSdu;
@@ -171,7 +189,11 @@ for (const type of ["eth-dix", "eth-llc"] as const) {
     assertEquals(b.host.reqs.length, 1);
     assertEquals(a.host.replies.length, 1);
     // and a name nobody has cannot be allocated
-    await assertRejects(() => a.ipcp.flowAlloc(8, sha("nobody"), qosRaw, new Uint8Array(0)), OuroError, "name query");
+    await assertRejects(
+      () => a.ipcp.flowAlloc(8, sha("nobody"), qosRaw, new Uint8Array(0)),
+      OuroError,
+      "name query",
+    );
   });
 
   Deno.test(`eth ipcp: ${type} ignores other protocols, other MACs and hostile frames`, async () => {
@@ -194,14 +216,38 @@ for (const type of ["eth-dix", "eth-llc"] as const) {
     const stranger = new Uint8Array([2, 7, 7, 7, 7, 7]);
     probe.send(
       type === "eth-dix"
-        ? encodeEthDix({ dst: stranger, src: probe.mac, ethertype: 0xa000, eid: bId, payload: te.encode("x") })
-        : encodeEthLlc({ dst: stranger, src: probe.mac, dsap: 2, ssap: 2, payload: te.encode("x") }),
+        ? encodeEthDix({
+          dst: stranger,
+          src: probe.mac,
+          ethertype: 0xa000,
+          eid: bId,
+          payload: te.encode("x"),
+        })
+        : encodeEthLlc({
+          dst: stranger,
+          src: probe.mac,
+          dsap: 2,
+          ssap: 2,
+          payload: te.encode("x"),
+        }),
     );
     // data for B's flow, but from a MAC that is not the peer's
     probe.send(
       type === "eth-dix"
-        ? encodeEthDix({ dst: bMac, src: probe.mac, ethertype: 0xa000, eid: bId, payload: te.encode("spoof") })
-        : encodeEthLlc({ dst: bMac, src: probe.mac, dsap: 2, ssap: 2, payload: te.encode("spoof") }),
+        ? encodeEthDix({
+          dst: bMac,
+          src: probe.mac,
+          ethertype: 0xa000,
+          eid: bId,
+          payload: te.encode("spoof"),
+        })
+        : encodeEthLlc({
+          dst: bMac,
+          src: probe.mac,
+          dsap: 2,
+          ssap: 2,
+          payload: te.encode("spoof"),
+        }),
     );
     await until(() => b.ipcp.counters.rxNoFlow === 1);
     const c = b.ipcp.counters;
@@ -213,8 +259,20 @@ for (const type of ["eth-dix", "eth-llc"] as const) {
     const fr = type === "eth-dix" ? dixFraming(0xa000) : llcFraming();
     const seeds = [
       type === "eth-dix"
-        ? encodeEthDix({ dst: bMac, src: a.ipcp.mac, ethertype: 0xa000, eid: bId, payload: te.encode("data") })
-        : encodeEthLlc({ dst: bMac, src: a.ipcp.mac, dsap: 2, ssap: 2, payload: te.encode("data") }),
+        ? encodeEthDix({
+          dst: bMac,
+          src: a.ipcp.mac,
+          ethertype: 0xa000,
+          eid: bId,
+          payload: te.encode("data"),
+        })
+        : encodeEthLlc({
+          dst: bMac,
+          src: a.ipcp.mac,
+          dsap: 2,
+          ssap: 2,
+          payload: te.encode("data"),
+        }),
       ...[0, 1, 2, 3].map((code) =>
         fr.mgmtFrame(ETH_BROADCAST_MAC as Uint8Array, probe.mac, {
           code: code as EthMgmtCode,
@@ -268,13 +326,23 @@ Deno.test("eth ipcp: eth-llc runs out of SAPs at 62 flows and checks the peer's 
   const [a, b] = l.hosts as [Host, Host];
   await b.ipcp.reg(sha("srv"));
   for (let i = 0; i < 62; i++) await alloc(a, b, 1000 + i);
-  await assertRejects(() => a.ipcp.flowAlloc(2000, sha("srv"), qosRaw, new Uint8Array(0)), OuroError, "SAPs");
+  await assertRejects(
+    () => a.ipcp.flowAlloc(2000, sha("srv"), qosRaw, new Uint8Array(0)),
+    OuroError,
+    "SAPs",
+  );
   // no teardown message: both ends release their SAP
   a.ipcp.flowDealloc(1000);
   b.ipcp.flowDealloc(200);
   const bId = await alloc(a, b, 2000); // the freed SAP is reused
   // a frame on the right DSAP but from another SSAP of the peer is dropped
-  const bad = encodeEthLlc({ dst: b.ipcp.mac, src: a.ipcp.mac, dsap: 2, ssap: 40, payload: te.encode("x") });
+  const bad = encodeEthLlc({
+    dst: b.ipcp.mac,
+    src: a.ipcp.mac,
+    dsap: 2,
+    ssap: 40,
+    payload: te.encode("x"),
+  });
   l.hub.open({ ifname: "x", mac: a.ipcp.mac }).send(bad);
   await until(() => b.ipcp.counters.rxNoFlow === 1);
   a.ipcp.write(2000, te.encode("ok"));
@@ -299,9 +367,17 @@ Deno.test("eth ipcp: bootstrap says what is wrong and what to do", async () => {
   const e = mk();
   await e.bootstrap({ layer: "lan", options: { dev: "up0", ethertype: "88b5" } });
   assertEquals(e.info().detail!.ethertype, "0x88b5");
-  await assertRejects(() => e.bootstrap({ layer: "lan", options: { dev: "up0" } }), OuroError, "BOOT");
+  await assertRejects(
+    () => e.bootstrap({ layer: "lan", options: { dev: "up0" } }),
+    OuroError,
+    "BOOT",
+  );
   await e.stop();
-  assertEquals([parseEthertype("0xA000"), parseEthertype("a000"), parseEthertype(0x0800)], [0xa000, 0xa000, 0x800]);
+  assertEquals([parseEthertype("0xA000"), parseEthertype("a000"), parseEthertype(0x0800)], [
+    0xa000,
+    0xa000,
+    0x800,
+  ]);
   // eth-llc: 1500-byte MTU cap; DIX: the interface's (jumbo) MTU
   hub.define({ ifname: "jumbo0", mtu: 9000 });
   const llc = mk("eth-llc"), dix = mk("eth-dix");

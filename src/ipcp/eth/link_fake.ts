@@ -110,7 +110,10 @@ export class FakeEthLink implements EthLink {
   send(frame: Uint8Array): boolean {
     if (this.#closed) return false;
     if (frame.length > this.mtu + 14) {
-      throw new IoError(90, `Cannot send a ${frame.length}-byte frame on ${this.ifname} (EMSGSIZE)`);
+      throw new IoError(
+        90,
+        `Cannot send a ${frame.length}-byte frame on ${this.ifname} (EMSGSIZE)`,
+      );
     }
     this.#tx++;
     this.carry(frame.slice());

@@ -31,7 +31,12 @@ Deno.test("eth names: a query broadcasts once, shares the wait and learns the re
   // the latest reply wins
   n.learn(h(1), mac(6));
   assertBytes(n.lookup(h(1))!, mac(6));
-  assertEquals(n.counters, { queriesSent: 1, queriesAnswered: 1, queriesTimedOut: 0, unsolicited: 1 });
+  assertEquals(n.counters, {
+    queriesSent: 1,
+    queriesAnswered: 1,
+    queriesTimedOut: 0,
+    unsolicited: 1,
+  });
 });
 
 Deno.test("eth names: a query times out, close fails the rest", async () => {
