@@ -1,0 +1,112 @@
+/**
+ * The tunnel's view of Ouroboros: bind a name, allocate and accept flows,
+ * read and write SDUs. {@link ouroTransport} is the real one over the app
+ * library; `fake_transport.ts` is an in-memory one for tests. Also the
+ * peer-identity seam: who is at the other end of an accepted flow.
+ *
+ * @example
+ * ```ts ignore
+ * import { Ouro } from "../../mod.ts";
+ * import { ouroTransport } from "./transport.ts";
+ * const t = ouroTransport(await Ouro.connect({ rundir: "/run/ouro" }));
+ * await t.bind("tunnel.a", "mylayer");
+ * const flow = await t.accept();
+ * ```
+ * @module
+ */
+
+import type { Ouro } from "../client/api.ts";
+import type { Flow } from "../client/flow.ts";
+import { Errno, isErrno } from "../lib/errors.ts";
+import type { QosSpec } from "../lib/qos.ts";
+
+/** Why a flow write failed. */
+export type FlowWriteFailure = "down" | "too-big";
+
+/** A write that the flow refused. */
+export class FlowWriteError extends Error {
+  /** `down`: the flow is gone; `too-big`: the SDU exceeds what the flow carries. */
+  readonly kind: FlowWriteFailure;
+  /** A refused write of this kind. */
+  constructor(kind: FlowWriteFailure, message: string) {
+    super(message);
+    this.name = "FlowWriteError";
+    this.kind = kind;
+  }
+}
+
+/** One flow as the tunnel uses it. */
+export interface TunnelFlow {
+  /** Flow id (shown by `show`). */
+  readonly id: number;
+  /** Next SDU; `null` once the flow has ended (peer gone, deallocated, layer down). */
+  read(): Promise<Uint8Array | null>;
+  /** Send one SDU. Throws {@link FlowWriteError}. May wait while the send queue is full. */
+  write(sdu: Uint8Array): Promise<void>;
+  /** Deallocate. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link FlowTransport.alloc}. */
+export interface TransportAllocOptions {
+  /** Give up after this many ms. */
+  timeoutMs?: number;
+  /** Abort the allocation. */
+  signal?: AbortSignal;
+}
+
+/** Flows by name: what the tunnel needs from Ouroboros. */
+export interface FlowTransport {
+  /** Bind this process to `name` and register it in `layer` (if given). */
+  bind(name: string, layer?: string): Promise<void>;
+  /** Allocate a flow to `name` with `qos`. */
+  alloc(name: string, qos: QosSpec, options?: TransportAllocOptions): Promise<TunnelFlow>;
+  /** Wait for the next incoming flow; rejects when `signal` aborts or the transport closes. */
+  accept(signal?: AbortSignal): Promise<TunnelFlow>;
+  /** Resolves when the transport is gone (daemon connection lost or closed). */
+  readonly done: Promise<void>;
+  /** Close every flow and the transport. */
+  close(): Promise<void>;
+}
+
+/**
+ * Who is at the other end of an accepted flow. Today the peer names itself
+ * in HELLO and is believed ({@link claimedIdentity}); once flows carry an
+ * authenticated identity (OAP), an implementation checks the claim against
+ * it and refuses a mismatch. Return the configured peer name to use, or
+ * undefined to refuse the flow.
+ */
+export interface PeerIdentifier {
+  /** The peer the flow belongs to, given the name it claims. */
+  identify(claimed: string, flow: TunnelFlow): string | undefined;
+}
+
+/** Believe the name a peer says in its HELLO (no authentication yet). */
+export const claimedIdentity: PeerIdentifier = { identify: (claimed) => claimed };
+
+function wrap(f: Flow): TunnelFlow {
+  return {
+    id: f.fd,
+    read: () => f.read(),
+    write: async (sdu) => {
+      try {
+        await f.write(sdu);
+      } catch (e) {
+        if (isErrno(e, Errno.EMSGSIZE)) throw new FlowWriteError("too-big", (e as Error).message);
+        throw new FlowWriteError("down", (e as Error).message);
+      }
+    },
+    close: () => f.close().catch(() => {}),
+  };
+}
+
+/** The real transport: the app library's handle on the IRMd. */
+export function ouroTransport(ouro: Ouro): FlowTransport {
+  return {
+    bind: (name, layer) => ouro.bind(name, { layer }),
+    alloc: async (name, qos, o = {}) => wrap(await ouro.flowAlloc(name, { qos, timeoutMs: o.timeoutMs, signal: o.signal })),
+    accept: async (signal) => wrap(await ouro.flowAccept({ signal })),
+    done: ouro.client.done,
+    close: () => ouro.close(),
+  };
+}
