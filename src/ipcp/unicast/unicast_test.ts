@@ -1,0 +1,107 @@
+/**
+ * Whole unicast IPCPs over the in-memory fabric: enrollment, adjacencies,
+ * DHT, flow allocation and data, lines and reroutes.
+ */
+import { assert, assertEquals, assertRejects } from "../../../tests/util/assert.ts";
+import { hashName } from "../../lib/hash.ts";
+import { setLogLevel } from "../../lib/log.ts";
+import { qosRaw } from "../../lib/qos.ts";
+import { addrOf, FAST_LS, appAlloc, Fabric, join, pingThrough, routed, waitFor } from "./_fabric.ts";
+
+setLogLevel("warn");
+
+const te = new TextEncoder();
+const OPTS = FAST_LS;
+
+Deno.test("unicast: bootstrap, enroll, connect dt and mgmt, DHT name, flow and ping", async () => {
+  const fab = new Fabric();
+  try {
+    const a = fab.node("uni.a");
+    const b = fab.node("uni.b");
+    const layer = await a.ipcp.bootstrap({ layer: "net", options: OPTS });
+    assertEquals(layer, { name: "net", hashAlgo: 1 });
+    a.n1.bind("net");
+    await join(b, "net", "uni.a");
+    assertEquals(b.ipcp.layer, { name: "net", hashAlgo: 1 });
+    assertEquals(b.ipcp.state, "OPERATIONAL");
+    // the enrollee learned the layer's timers from the enroller
+    assertEquals(b.ipcp.components!.conf.unicast!.dt.routing.ls!.tRecalcS, 1);
+    assertEquals(b.ipcp.components!.conf.unicast!.dir.dht!.peer, BigInt(addrOf(a)));
+    await routed(b, a);
+    await routed(a, b);
+    const { cf, sf } = await pingThrough(a, b, "oping.srv");
+    // dealloc is local: later packets for the old eid are dropped and counted
+    b.ipcp.flowDealloc(sf.flowId);
+    a.ipcp.write(cf.flowId, te.encode("late"));
+    await waitFor(() => b.ipcp.components!.fa.counters.unknownEid > 0, 2000, "unknown eid counted");
+    const info = a.ipcp.info();
+    assertEquals((info.detail as { address: number }).address, addrOf(a));
+    assert(JSON.stringify(info).includes("neighbours"));
+  } finally {
+    await fab.stop();
+  }
+});
+
+Deno.test("unicast: a name that is not registered fails allocation; refused requests answer", async () => {
+  const fab = new Fabric();
+  try {
+    const a = fab.node("uni.a");
+    const b = fab.node("uni.b");
+    await a.ipcp.bootstrap({ layer: "net", options: OPTS });
+    a.n1.bind("net");
+    await join(b, "net", "uni.a");
+    await routed(a, b);
+    assertEquals(await a.ipcp.query(hashName(1, "nobody")), false);
+    // registered in the DHT, but nobody serves it at b: the FA answers with an error
+    const h = hashName(1, "ghost");
+    await waitFor(() => b.ipcp.components!.dir.node.buckets.get(addrOf(a)) !== undefined, 3000, "b knows a");
+    await b.ipcp.reg(h);
+    // b knows a now, so the STORE goes out at once
+    await waitFor(() => a.ipcp.components!.dir.node.store.keys().length > 0, 3000, "a stores ghost");
+    const f = await appAlloc(a, "ghost");
+    assert(f.reply!.response < 0);
+    await assertRejects(() => a.ipcp.flowAlloc(77, hashName(1, "nobody"), qosRaw, new Uint8Array(0)));
+  } finally {
+    await fab.stop();
+  }
+});
+
+Deno.test("unicast: enrollment fails cleanly for an unknown destination and a wrong state", async () => {
+  const fab = new Fabric();
+  try {
+    const a = fab.node("uni.a");
+    const b = fab.node("uni.b");
+    await assertRejects(() => b.ipcp.enroll("net"));
+    assertEquals(b.ipcp.state, "BOOT");
+    await a.ipcp.bootstrap({ layer: "net" });
+    await assertRejects(() => a.ipcp.bootstrap({ layer: "net" }));
+    await assertRejects(() => a.ipcp.enroll("net"));
+    await assertRejects(() => b.ipcp.bootstrap({ layer: "x", options: { addr: 2 } }));
+    await assertRejects(() => b.ipcp.bootstrap({ layer: "x", options: { dht_k: 99 } }));
+    await assertRejects(() => b.ipcp.bootstrap({ layer: "x", options: { ip: "1.2.3.4" } }));
+    assertEquals(b.ipcp.state, "BOOT");
+  } finally {
+    await fab.stop();
+  }
+});
+
+Deno.test("unicast: a line of three carries traffic through the middle", async () => {
+  const fab = new Fabric();
+  try {
+    const a = fab.node("uni.a");
+    const b = fab.node("uni.b");
+    const c = fab.node("uni.c");
+    await a.ipcp.bootstrap({ layer: "net", options: OPTS });
+    a.n1.bind("net");
+    await join(b, "uni.a", "uni.a");
+    await join(c, "uni.b", "uni.b");
+    await routed(a, c);
+    await routed(c, a);
+    await pingThrough(a, c, "far.srv");
+    assert(b.ipcp.components!.dt.counters.fwdPkts >= 2, "b forwarded");
+    // the name at c was found by a through the DHT (a has no direct DHT contact with c at first)
+    assertEquals(a.ipcp.components!.fa.flows().at(-1)!.rAddr, addrOf(c));
+  } finally {
+    await fab.stop();
+  }
+});
