@@ -298,7 +298,16 @@ export class EthIpcp implements Ipcp {
     return ok;
   }
 
+  /** Can a peer's flow end use id `id` (not management, within the framing's range)? */
+  #peerIdOk(id: number): boolean {
+    return id >= this.#fr!.idMin && id <= this.#fr!.peerIdMax;
+  }
+
   async #onFlowReq(m: EthMgmtMsg, src: Uint8Array): Promise<void> {
+    if (!this.#peerIdOk(m.sId)) {
+      this.counters.rxMalformed++; // data toward it would look like management
+      return;
+    }
     if (!this.#names.has(m.hash)) {
       this.counters.rxUnknownName++; // not ours: silence, as the reference
       return;
@@ -362,8 +371,7 @@ export class EthIpcp implements Ipcp {
       return;
     }
     let response = m.response;
-    const fr = this.#fr!;
-    if (response === 0 && (m.sId < fr.idMin || m.sId > fr.idMax)) response = -Errno.EIPCP;
+    if (response === 0 && !this.#peerIdOk(m.sId)) response = -Errno.EIPCP;
     if (response > 0) response = -Errno.EIPCP;
     if (response === 0) flows.setRemote(f, m.sId);
     else flows.drop(flowId);

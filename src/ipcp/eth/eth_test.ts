@@ -386,3 +386,44 @@ Deno.test("eth ipcp: bootstrap says what is wrong and what to do", async () => {
   assertEquals([llc.maxSdu, dix.maxSdu], [1497, 8996]);
   await Promise.all([llc.stop(), dix.stop()]);
 });
+
+Deno.test("eth ipcp: peer ids: DIX eid 0 is refused, LLC SAPs up to 65 (the reference's) work", async () => {
+  for (const type of ["eth-dix", "eth-llc"] as const) {
+    await using l = await lan(type, 1);
+    const [b] = l.hosts as [Host];
+    await b.ipcp.reg(sha("srv"));
+    const probe = l.hub.open({ ifname: "p", mac: new Uint8Array([2, 9, 9, 9, 9, 9]) });
+    const got: Uint8Array[] = [];
+    const rx = probe.onReceive((f) => got.push(f));
+    const fr = type === "eth-dix" ? dixFraming(0xa000) : llcFraming();
+    const req = (sId: number) =>
+      fr.mgmtFrame(b.ipcp.mac, probe.mac, {
+        code: EthMgmtCode.FLOW_REQ,
+        sId,
+        dId: 0,
+        response: 0,
+        qos: qosRaw,
+        hash: sha("srv"),
+        payload: new Uint8Array(0),
+      });
+    probe.send(req(0));
+    await until(() => b.ipcp.counters.rxMalformed === 1);
+    assertEquals(b.host.reqs.length, 0);
+    probe.send(req(65));
+    await until(() => got.length === 1);
+    const rx0 = fr.decode(got[0]!);
+    if (!rx0?.mgmt) throw new Error("the answer is not a management frame");
+    const reply = fr.decodeMgmt(rx0.body, 32);
+    assertEquals([reply.code, reply.response, reply.dId], [EthMgmtCode.FLOW_REPLY, 0, 65]);
+    const hdr = fr.dataHeader(b.ipcp.mac, probe.mac, reply.sId, 65);
+    const frame = new Uint8Array(hdr.length + 2);
+    frame.set(hdr);
+    fr.setLength(frame, 2);
+    frame.set([7, 7], hdr.length);
+    probe.send(frame);
+    const bId = b.host.nextFlowId - 1;
+    await until(() => b.host.got(bId).length === 1);
+    await probe.close();
+    await rx;
+  }
+});

@@ -28,6 +28,8 @@ import {
   ETH_LLC_LENGTH_MAX,
   ETH_LLC_MGMT_LEN,
   ETH_LLC_MGMT_SAP,
+  ETH_LLC_SAP_MAX,
+  ETH_LLC_SAP_MIN,
   type EthKind,
   type EthMgmtCode,
 } from "./wire.ts";
@@ -65,9 +67,14 @@ export interface EthFraming {
   readonly hdrLen: number;
   /** Management body bytes before the hash. */
   readonly mgmtLen: number;
-  /** Smallest and largest local id a flow end may have. */
+  /** Smallest and largest local id this IPCP gives a flow end. */
   readonly idMin: number;
   readonly idMax: number;
+  /**
+   * Largest id a peer may use for its end (the reference's LLC SAP pool
+   * reaches 65, beyond our 63); the smallest is idMin.
+   */
+  readonly peerIdMax: number;
   /**
    * Parse a frame: undefined if it is not of this protocol (other
    * Ethertype, other LLC traffic); throws DecodeError if it is ours but bad.
@@ -93,6 +100,7 @@ export function dixFraming(ethertype: number): EthFraming {
     mgmtLen: ETH_DIX_MGMT_LEN,
     idMin: 1,
     idMax: 0xffff,
+    peerIdMax: 0xffff,
     decode(b) {
       if (b.length < ETH_HDR_LEN) throw new DecodeError("eth-truncated", "runt frame");
       if (((b[12]! << 8) | b[13]!) !== ethertype) return undefined;
@@ -125,8 +133,9 @@ export function llcFraming(): EthFraming {
     kind: "llc",
     hdrLen: ETH_LLC_HDR_LEN,
     mgmtLen: ETH_LLC_MGMT_LEN,
-    idMin: 2,
-    idMax: 63,
+    idMin: ETH_LLC_SAP_MIN,
+    idMax: ETH_LLC_SAP_MAX,
+    peerIdMax: 0xff,
     decode(b) {
       if (b.length < ETH_HDR_LEN) throw new DecodeError("eth-truncated", "runt frame");
       if (((b[12]! << 8) | b[13]!) > ETH_LLC_LENGTH_MAX) return undefined;
