@@ -78,6 +78,7 @@ export interface TunnelStatus {
     deviceRxPackets: number;
     deviceTxPackets: number;
     deviceTxDropped: number;
+    deviceRxDropped: number;
   };
   peers: PeerStatus[];
 }

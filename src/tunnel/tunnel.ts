@@ -166,7 +166,7 @@ export class Tunnel {
       layer: this.config.layer,
       addresses: this.config.addresses.map((a) => `${formatAddress(a.address)}/${a.bits}`),
       uptimeMs: now - this.startedAt,
-      counters: { ...this.counters, deviceRxPackets: dc.rxPackets, deviceTxPackets: dc.txPackets, deviceTxDropped: dc.txDropped },
+      counters: { ...this.counters, deviceRxPackets: dc.rxPackets, deviceTxPackets: dc.txPackets, deviceTxDropped: dc.txDropped, deviceRxDropped: dc.rxDropped },
       peers: this.peers.map((p) => ({
         name: p.cfg.name,
         allowedIps: p.cfg.allowedIps.map((a) => `${formatAddress(a.network)}/${a.bits}`),
@@ -457,7 +457,7 @@ export class Tunnel {
       link.rxBytes += sdu.length;
       switch (sduKind(sdu)) {
         case "ip":
-          if (this.config.mode === "tun") this.#toDevice(peer, sdu, sdu, now);
+          if (this.config.mode === "tun") await this.#toDevice(peer, sdu, sdu, now);
           else peer.counters.dropMalformed++;
           break;
         case "tap": {
@@ -467,7 +467,7 @@ export class Tunnel {
             break;
           }
           if ((frame[6]! & 1) === 0) this.#macs.set(macKey(frame, 6), peer);
-          this.#toDevice(peer, frame, innerIp(frame), now);
+          await this.#toDevice(peer, frame, innerIp(frame), now);
           break;
         }
         case "control":
@@ -485,7 +485,7 @@ export class Tunnel {
    * allowed-ips, and lets link-local and unspecified sources through
    * (neighbour discovery, DHCP).
    */
-  #toDevice(peer: Peer, packet: Uint8Array, ip: Uint8Array | undefined, now: number): void {
+  async #toDevice(peer: Peer, packet: Uint8Array, ip: Uint8Array | undefined, now: number): Promise<void> {
     const check = this.config.mode === "tun" ||
       (ip !== undefined && peer.cfg.allowedIps.length > 0 && !isLinkLocalSource(ip));
     if (check) {
@@ -495,7 +495,9 @@ export class Tunnel {
         return;
       }
     }
-    if (!this.#device.write(packet)) {
+    // Wait for room rather than drop: the wait holds this flow's reads, and
+    // the flow's queue then pushes back towards the sender.
+    if (!(await this.#device.drain()) || !this.#device.write(packet)) {
       peer.counters.dropDevice++;
       return;
     }
