@@ -5,7 +5,9 @@
 import { assert, assertEquals, assertRejects } from "../../../tests/util/assert.ts";
 import { hashName } from "../../lib/hash.ts";
 import { setLogLevel } from "../../lib/log.ts";
-import { qosRaw } from "../../lib/qos.ts";
+import { qosRaw, qosVoice } from "../../lib/qos.ts";
+import type { MbEcnCtx } from "./ca/mb_ecn.ts";
+import { decodeDt, encodeDt } from "./wire/dt.ts";
 import { addrOf, FAST_LS, appAlloc, Fabric, join, pingThrough, routed, waitFor } from "./_fabric.ts";
 
 setLogLevel("warn");
@@ -101,6 +103,59 @@ Deno.test("unicast: a line of three carries traffic through the middle", async (
     assert(b.ipcp.components!.dt.counters.fwdPkts >= 2, "b forwarded");
     // the name at c was found by a through the DHT (a has no direct DHT contact with c at first)
     assertEquals(a.ipcp.components!.fa.flows().at(-1)!.rAddr, addrOf(c));
+  } finally {
+    await fab.stop();
+  }
+});
+
+Deno.test("unicast: congestion marks come back as FLOW_UPDATE; voice flows carry cube 2", async () => {
+  const fab = new Fabric();
+  try {
+    const a = fab.node("uni.a");
+    const b = fab.node("uni.b");
+    await a.ipcp.bootstrap({ layer: "net", options: FAST_LS });
+    a.n1.bind("net");
+    await join(b, "net", "uni.a");
+    await routed(a, b);
+    const h = hashName(1, "voice.srv");
+    b.host.serve(h);
+    await waitFor(() => b.ipcp.components!.dir.node.buckets.get(addrOf(a)) !== undefined, 3000, "b knows a");
+    await b.ipcp.reg(h);
+    const cf = await appAlloc(a, "voice.srv", { qos: qosVoice });
+    assertEquals(cf.reply!.response, 0);
+    fab.trace.length = 0;
+    a.ipcp.write(cf.flowId, te.encode("hello"));
+    await waitFor(() => fab.trace.length > 0, 1000, "data");
+    assertEquals(decodeDt(fab.trace[0]!.sdu).qc, 2);
+    // a packet marked on the way (ecn 5) makes b's receiver echo it to a
+    const bFlow = b.ipcp.components!.fa.flows().at(-1)!;
+    const fd = a.ipcp.components!.dt.fds()[0]!;
+    const n1 = [...a.n1.flows].find((f) => f.id === fd)!;
+    n1.write(encodeDt({ dst: BigInt(addrOf(b)), qc: 2, ttl: 60, ecn: 5, eid: bFlow.sEid, payload: te.encode("hot") }));
+    const aFlow = a.ipcp.components!.fa.flows().at(-1)!;
+    await waitFor(() => (aFlow.ca as MbEcnCtx).txCav, 1000, "FLOW_UPDATE at a");
+    assertEquals((aFlow.ca as MbEcnCtx).txEce, 5);
+    assertEquals(b.ipcp.components!.fa.counters.updatesSent, 1);
+  } finally {
+    await fab.stop();
+  }
+});
+
+Deno.test("unicast: disconnect drops the adjacency and its routes", async () => {
+  const fab = new Fabric();
+  try {
+    const a = fab.node("uni.a");
+    const b = fab.node("uni.b");
+    await a.ipcp.bootstrap({ layer: "net", options: FAST_LS });
+    a.n1.bind("net");
+    await join(b, "net", "uni.a");
+    await routed(b, a);
+    await b.ipcp.disconnect("uni.a", "dt");
+    await b.ipcp.disconnect("uni.a", "mgmt");
+    await b.ipcp.disconnect("uni.a", "dt"); // not connected any more: fine
+    await waitFor(() => b.ipcp.components!.routing.pff(0).nextHop(addrOf(a)) === undefined, 3000, "route gone");
+    assertEquals(b.ipcp.components!.routing.ls.lsdb.neighbours().length, 0);
+    await waitFor(() => a.ipcp.components!.routing.ls.lsdb.neighbours().length === 0, 1000, "a sees it too");
   } finally {
     await fab.stop();
   }
