@@ -73,6 +73,7 @@ export interface TunnelStatus {
   uptimeMs: number;
   counters: {
     dropUnroutable: number;
+    dropMulticast: number;
     dropNotIp: number;
     flowsRefused: number;
     deviceRxPackets: number;

@@ -63,6 +63,8 @@ export interface TunnelOptions {
 export interface TunnelCounters {
   /** Packets from the device with no peer for their destination. */
   dropUnroutable: number;
+  /** Multicast packets from the device that no peer's prefixes cover. */
+  dropMulticast: number;
   /** Packets from the device that are not IP (TUN mode). */
   dropNotIp: number;
   /** Flows refused (unknown peer, bad HELLO, handshake timeout). */
@@ -75,7 +77,7 @@ const BROADCAST = -1;
 export class Tunnel {
   readonly config: TunnelConfig;
   readonly peers: Peer[];
-  readonly counters: TunnelCounters = { dropUnroutable: 0, dropNotIp: 0, flowsRefused: 0 };
+  readonly counters: TunnelCounters = { dropUnroutable: 0, dropMulticast: 0, dropNotIp: 0, flowsRefused: 0 };
   readonly startedAt: number;
   readonly #device: TunDevice;
   readonly #transport: FlowTransport;
@@ -204,7 +206,9 @@ export class Tunnel {
     }
     const peer = this.#routes.lookup(dst);
     if (!peer) {
-      this.counters.dropUnroutable++;
+      // Multicast (IPv6 neighbour discovery, MLD, mDNS) has no peer; not an error.
+      if (dst.length === 4 ? (dst[0]! & 0xf0) === 0xe0 : dst[0] === 0xff) this.counters.dropMulticast++;
+      else this.counters.dropUnroutable++;
       return;
     }
     if (p.length > peer.cfg.mtu) {
