@@ -27,6 +27,8 @@ import { decodeFaMsg, encodeFaMsg, FaCode, type FaMsg } from "./wire/fa.ts";
 
 /** QoS cube of FA messages. */
 const FA_MSG_CUBE = 0;
+/** N+1 packets queued in the FA scheduler above which writers are asked to wait. */
+export const FA_PSCHED_HIGH_WATER = 256;
 /** The remote eid before the reply (all ones). */
 export const FA_EID_UNSET = U64_MAX;
 
@@ -193,7 +195,7 @@ export class FlowAllocator {
       );
     }
     this.#psched.push(f.qc, item);
-    return this.#o.dt.waitWritable(f.rAddr, f.qc);
+    return this.#psched.waitBelow(FA_PSCHED_HIGH_WATER) ?? this.#o.dt.waitWritable(f.rAddr, f.qc);
   }
 
   #send(qc: number, f: FaFlow, sdu: Uint8Array): void {

@@ -60,6 +60,7 @@ export class PacketScheduler<T> {
   #scheduled = false;
   #stopped = false;
   #run = 0;
+  #waiters: { below: number; resolve: () => void }[] = [];
   /** Items dropped because a queue was full. */
   dropped = 0;
 
@@ -89,6 +90,21 @@ export class PacketScheduler<T> {
     return true;
   }
 
+  /**
+   * Undefined if fewer than `below` items are queued, else a promise that
+   * resolves once the queues drained below it (writers' back-pressure).
+   */
+  waitBelow(below: number): Promise<void> | undefined {
+    if (this.queued < below || this.#stopped) return undefined;
+    return new Promise((resolve) => this.#waiters.push({ below, resolve }));
+  }
+
+  #wake(): void {
+    if (this.#waiters.length === 0) return;
+    const n = this.queued;
+    this.#waiters = this.#waiters.filter((w) => (n < w.below ? (w.resolve(), false) : true));
+  }
+
   /** Pick the next cube: highest non-empty, unless a lower one waited too long. */
   #next(): number | undefined {
     let first: number | undefined;
@@ -112,11 +128,13 @@ export class PacketScheduler<T> {
       const qc = this.#next();
       if (qc === undefined) {
         this.#run = 0;
+        this.#wake();
         return;
       }
       this.#run++;
       this.handler(qc, this.#queues[qc]!.shift()!);
     }
+    this.#wake();
     if (this.queued > 0 && !this.#scheduled) {
       this.#scheduled = true;
       setTimeout(() => this.#drain(), 0);
@@ -127,5 +145,6 @@ export class PacketScheduler<T> {
   stop(): void {
     this.#stopped = true;
     for (const q of this.#queues) q.clear();
+    for (const w of this.#waiters.splice(0)) w.resolve();
   }
 }

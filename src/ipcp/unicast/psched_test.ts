@@ -39,3 +39,13 @@ Deno.test("psched: long backlogs yield to the event loop between batches, order 
   assertEquals(s.push(0, 1), false);
   assertEquals(s.dropped, 1);
 });
+
+Deno.test("psched: writers wait while the queues are above a mark", async () => {
+  const s = new PacketScheduler<number>(() => {});
+  assertEquals(s.waitBelow(4), undefined);
+  for (let i = 0; i < 10; i++) s.push(0, i);
+  const w = s.waitBelow(4);
+  assertEquals(w instanceof Promise, true);
+  await w;
+  assertEquals(s.queued, 0);
+});
