@@ -21,7 +21,7 @@
  * @module
  */
 import { DecodeError, Errno, OuroError } from "../../lib/errors.ts";
-import { logger, type Logger } from "../../lib/log.ts";
+import { type Logger, logger } from "../../lib/log.ts";
 import { qosRaw, type QosSpec } from "../../lib/qos.ts";
 import type { N1Flow, N1Flows } from "../../irmd/n1.ts";
 import { type Cep, CEP_MAX_BYTES, decodeCep, encodeCep } from "../unicast/wire/cep.ts";
@@ -142,7 +142,9 @@ export class ConnMgr {
         continue;
       }
       this.counters.accepted++;
-      this.#respond(flow).catch((e) => this.#log.warn(`Cannot handle flow ${flow.id}: ${(e as Error).message}`));
+      this.#respond(flow).catch((e) =>
+        this.#log.warn(`Cannot handle flow ${flow.id}: ${(e as Error).message}`)
+      );
     }
   }
 
@@ -162,7 +164,9 @@ export class ConnMgr {
     const entry = [...this.#comps.entries()].find(([, c]) => c.info().compName === peer.compName);
     if (!entry) {
       this.counters.cepUnknown++;
-      this.#log.warn(`Flow ${flow.id} asks for unknown component ${JSON.stringify(peer.compName.slice(0, 64))}.`);
+      this.#log.warn(
+        `Flow ${flow.id} asks for unknown component ${JSON.stringify(peer.compName.slice(0, 64))}.`,
+      );
       reader.write(encodeCep(CEP_EMPTY));
       flow.close();
       return;
@@ -171,7 +175,14 @@ export class ConnMgr {
     this.#log.info(`Request to connect to ${peer.compName}.`);
     reader.write(encodeCep(c.info()));
     this.counters.established++;
-    c.onConn({ comp, flow, reader, peer, dst: flow.name.slice(0, CONN_DST_MAX_CHARS), initiator: false });
+    c.onConn({
+      comp,
+      flow,
+      reader,
+      peer,
+      dst: flow.name.slice(0, CONN_DST_MAX_CHARS),
+      initiator: false,
+    });
   }
 
   /**
@@ -193,7 +204,10 @@ export class ConnMgr {
       flow.close();
       if (e instanceof DecodeError) {
         this.counters.cepBad++;
-        throw new OuroError(Errno.EIPCP, `Cannot connect ${mine.compName} to ${dst}: bad CEP (${e.message})`);
+        throw new OuroError(
+          Errno.EIPCP,
+          `Cannot connect ${mine.compName} to ${dst}: bad CEP (${e.message})`,
+        );
       }
       if (e instanceof OuroError && e.code === Errno.ETIMEDOUT) this.counters.cepTimeout++;
       throw e;
@@ -206,7 +220,9 @@ export class ConnMgr {
       flow.close();
       throw new OuroError(
         Errno.EIPCP,
-        `Cannot connect ${mine.compName} to ${dst}: peer speaks ${JSON.stringify(peer.protocol.slice(0, 32))} ` +
+        `Cannot connect ${mine.compName} to ${dst}: peer speaks ${
+          JSON.stringify(peer.protocol.slice(0, 32))
+        } ` +
           `v${peer.prefVersion} syntax ${peer.prefSyntax}`,
       );
     }

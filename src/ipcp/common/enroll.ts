@@ -24,9 +24,9 @@
  */
 import { DecodeError, Errno, OuroError } from "../../lib/errors.ts";
 import { toHex } from "../../lib/hash.ts";
-import { logger, type Logger } from "../../lib/log.ts";
+import { type Logger, logger } from "../../lib/log.ts";
 import { qosRaw } from "../../lib/qos.ts";
-import { CepSyntax, type Cep } from "../unicast/wire/cep.ts";
+import { type Cep, CepSyntax } from "../unicast/wire/cep.ts";
 import type { IpcpConfig } from "../unicast/wire/config.ts";
 import {
   decodeEnrollAck,
@@ -37,7 +37,7 @@ import {
   encodeEnrollResp,
   ENROLL_ID_LEN,
 } from "../unicast/wire/enroll.ts";
-import { CONNMGR_RCV_TIMEOUT_MS, type Conn, type ConnMgr } from "./connmgr.ts";
+import { type Conn, type ConnMgr, CONNMGR_RCV_TIMEOUT_MS } from "./connmgr.ts";
 
 /** CEP of the enrollment component (both IPCP types). */
 export const ENROLL_CEP: Readonly<Cep> = Object.freeze({
@@ -120,7 +120,10 @@ export async function enrollRequest(
     // the reference leaves the CEP receive timeout on the flow (spec 10 §3.3)
     raw = await conn.reader.read(CONNMGR_RCV_TIMEOUT_MS);
   } catch (e) {
-    return fail(`no response (${(e as Error).message})`, e instanceof OuroError ? e.code : Errno.EIPCP);
+    return fail(
+      `no response (${(e as Error).message})`,
+      e instanceof OuroError ? e.code : Errno.EIPCP,
+    );
   }
   const rtt = performance.now() - t0;
   let resp;
@@ -136,7 +139,9 @@ export async function enrollRequest(
     return fail(`layer is of type ${resp.conf.ipcpType}, not ${ipcpType}`, Errno.EIPCPTYPE);
   }
   const offMs = Math.abs((resp.tSec - tSend.sec) * 1000 + (resp.tNsec - tSend.nsec) / 1e6) - rtt;
-  if (offMs > ENROLL_CLOCK_WARN_MS) log.warn(`${tag} Clock offset with ${dst} is ${offMs.toFixed(0)} ms.`);
+  if (offMs > ENROLL_CLOCK_WARN_MS) {
+    log.warn(`${tag} Clock offset with ${dst} is ${offMs.toFixed(0)} ms.`);
+  }
   let done = false;
   return {
     conf: resp.conf,
@@ -201,11 +206,21 @@ export class Enroller {
       const tag = `[${toHex(req.id)}]`;
       this.#log.info(`${tag} Handling incoming enrollment.`);
       const t = this.#now();
-      conn.reader.write(encodeEnrollResp({ id: req.id, tSec: t.sec, tNsec: t.nsec, response: 0, conf: this.conf() }));
+      conn.reader.write(
+        encodeEnrollResp({
+          id: req.id,
+          tSec: t.sec,
+          tNsec: t.nsec,
+          response: 0,
+          conf: this.conf(),
+        }),
+      );
       let result = ENROLL_NO_ACK;
       try {
         const ack = decodeEnrollAck(await conn.reader.read(ENROLL_SERVE_TIMEOUT_MS));
-        if (toHex(ack.id) !== toHex(req.id)) this.#log.warn(`${tag} Enrollment ack id does not match.`);
+        if (toHex(ack.id) !== toHex(req.id)) {
+          this.#log.warn(`${tag} Enrollment ack id does not match.`);
+        }
         result = ack.result;
       } catch { /* no or bad ack */ }
       if (result === 0) {
@@ -213,7 +228,11 @@ export class Enroller {
         this.#log.info(`${tag} Enrollment completed.`);
       } else {
         this.counters.failed++;
-        this.#log.warn(`${tag} Enrollment ${result === ENROLL_NO_ACK ? "failed" : "failed remotely"} (${result}).`);
+        this.#log.warn(
+          `${tag} Enrollment ${
+            result === ENROLL_NO_ACK ? "failed" : "failed remotely"
+          } (${result}).`,
+        );
       }
     } finally {
       conn.flow.close();

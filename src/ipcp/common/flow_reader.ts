@@ -69,7 +69,9 @@ export class FlowReader {
     const b = this.#q.shift();
     if (b) return Promise.resolve(b);
     if (this.#closed) {
-      return Promise.reject(new OuroError(Errno.EFLOWDOWN, `Cannot read flow ${this.flow.id}: deallocated`));
+      return Promise.reject(
+        new OuroError(Errno.EFLOWDOWN, `Cannot read flow ${this.flow.id}: deallocated`),
+      );
     }
     if (this.#waiter || this.#handed) {
       return Promise.reject(new OuroError(Errno.EPERM, "Cannot read: flow is being read already"));

@@ -12,7 +12,7 @@ import { logger } from "../../lib/log.ts";
 import { qosRaw, type QosSpec } from "../../lib/qos.ts";
 import type { N1Flow, N1Flows } from "../../irmd/n1.ts";
 import type { Ipcp, IpcpHost } from "../types.ts";
-import { UnicastIpcp, type UnicastDeps } from "./unicast.ts";
+import { type UnicastDeps, UnicastIpcp } from "./unicast.ts";
 
 /** One recorded SDU. */
 export interface TraceEntry {
@@ -40,7 +40,12 @@ class FakeFlow implements N1Flow {
   ) {}
   write(sdu: Uint8Array): Promise<void> | undefined {
     if (this.closed) return undefined;
-    this.fabric.trace.push({ from: this.owner.name, flowId: this.id, flowName: this.name, sdu: sdu.slice() });
+    this.fabric.trace.push({
+      from: this.owner.name,
+      flowId: this.id,
+      flowName: this.name,
+      sdu: sdu.slice(),
+    });
     if (!this.peer.closed) this.peer.onPacket(sdu);
     return undefined;
   }
@@ -84,7 +89,9 @@ export class FakeN1 implements N1Flows {
   }
   alloc(dst: string, qos: QosSpec): Promise<N1Flow> {
     const t = this.fabric.bound.get(dst);
-    if (!t) return Promise.reject(new OuroError(Errno.EIPCP, `Cannot allocate flow to ${dst}: unknown`));
+    if (!t) {
+      return Promise.reject(new OuroError(Errno.EIPCP, `Cannot allocate flow to ${dst}: unknown`));
+    }
     const a = new FakeFlow(this.fabric, this, this.fabric.nextId++, qos, dst);
     const b = new FakeFlow(this.fabric, t, this.fabric.nextId++, qos, dst);
     a.peer = b;
@@ -182,7 +189,11 @@ export class Fabric {
   node(name: string, deps: UnicastDeps = {}): Node {
     const n1 = new FakeN1(this, name, 1 << 23);
     const host = new FakeHost();
-    const ipcp = new UnicastIpcp(this.nodes.length + 1, name, { host, log: logger(`test/${name}`), n1 }, deps);
+    const ipcp = new UnicastIpcp(this.nodes.length + 1, name, {
+      host,
+      log: logger(`test/${name}`),
+      n1,
+    }, deps);
     n1.bind(name);
     const n = { ipcp, host, n1 };
     this.nodes.push(n);
@@ -212,7 +223,12 @@ export async function appAlloc(
   const flowId = opts.flowId ?? a.host.nextFlowId++;
   const f: AppFlow = { flowId, rx: [], deallocated: false };
   a.host.flows.set(flowId, f);
-  await a.ipcp.flowAlloc(flowId, hashName(opts.hashAlgo ?? 1, name), opts.qos ?? qosRaw, opts.data ?? new Uint8Array(0));
+  await a.ipcp.flowAlloc(
+    flowId,
+    hashName(opts.hashAlgo ?? 1, name),
+    opts.qos ?? qosRaw,
+    opts.data ?? new Uint8Array(0),
+  );
   await waitFor(() => f.reply !== undefined, 3000, `reply for flow to ${name}`);
   return f;
 }
@@ -252,7 +268,11 @@ export function addrOf(n: Node): number {
 
 /** Wait until `from` has a next hop towards `to` on cube BE. */
 export async function routed(from: Node, to: Node, ms = 4000): Promise<void> {
-  await waitFor(() => from.ipcp.components!.routing.pff(0).nextHop(addrOf(to)) !== undefined, ms, `route ${from.ipcp.name} → ${to.ipcp.name}`);
+  await waitFor(
+    () => from.ipcp.components!.routing.pff(0).nextHop(addrOf(to)) !== undefined,
+    ms,
+    `route ${from.ipcp.name} → ${to.ipcp.name}`,
+  );
 }
 
 /** Register `name` at `srv`, wait until `cli` resolves it, allocate, ping once. */

@@ -51,7 +51,10 @@ export function createAddrAuth(type: number, addrSize: number, random?: () => nu
     throw new OuroError(Errno.EINVAL, `Cannot use address authority ${type}: unknown policy`);
   }
   if (addrSize !== FLAT_ADDR_SIZE) {
-    throw new OuroError(Errno.EINVAL, `Cannot use flat addresses of ${addrSize} bytes: they must be ${FLAT_ADDR_SIZE}`);
+    throw new OuroError(
+      Errno.EINVAL,
+      `Cannot use flat addresses of ${addrSize} bytes: they must be ${FLAT_ADDR_SIZE}`,
+    );
   }
   return flatRandom(random);
 }

@@ -49,7 +49,9 @@ function inputs() {
 
 function has(trace: TraceEntry[], no: number, from: string): void {
   const want = frame(no);
-  const hit = trace.find((t) => t.from === from && t.sdu.length === want.length && t.sdu.every((x, i) => x === want[i]));
+  const hit = trace.find((t) =>
+    t.from === from && t.sdu.length === want.length && t.sdu.every((x, i) => x === want[i])
+  );
   assert(hit, `frame ${no} (${want.length} bytes from ${from}) was emitted`);
 }
 
@@ -96,7 +98,11 @@ Deno.test("capture: the unicast layer replays udp4-unicast.pcap byte for byte", 
     [16, 17, 18, 19].forEach((no, i) => assertBytes(fab.trace[i]!.sdu, frame(no), `frame ${no}`));
 
     // frames 20 and 22: b seeds its DHT from a (FIND_NODE with the magic cookie)
-    await waitFor(() => fab.trace.some((t) => t.from === "uni.a" && t.sdu.length === frame(22).length), 3000, "DHT");
+    await waitFor(
+      () => fab.trace.some((t) => t.from === "uni.a" && t.sdu.length === frame(22).length),
+      3000,
+      "DHT",
+    );
     has(fab.trace, 20, "uni.b");
     has(fab.trace, 22, "uni.a");
 

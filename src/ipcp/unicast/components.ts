@@ -9,7 +9,7 @@ import { Errno, OuroError } from "../../lib/errors.ts";
 import { hashLen } from "../../lib/hash.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Conn, ConnMgr } from "../common/connmgr.ts";
-import { Enroller, type EnrollDeps } from "../common/enroll.ts";
+import { type EnrollDeps, Enroller } from "../common/enroll.ts";
 import type { Ipcp, IpcpHost } from "../types.ts";
 import { createAddrAuth } from "./addr.ts";
 import { type CaPolicy, createCa } from "./ca/ca.ts";
@@ -69,15 +69,26 @@ export class Components {
     deps: UnicastDeps = {},
   ) {
     const u = conf.unicast;
-    if (!u) throw new OuroError(Errno.EINVAL, "Cannot start unicast IPCP: config has no unicast part");
+    if (!u) {
+      throw new OuroError(Errno.EINVAL, "Cannot start unicast IPCP: config has no unicast part");
+    }
     if (u.dt.routing.pol !== RoutingPolicy.LINK_STATE || !u.dt.routing.ls) {
-      throw new OuroError(Errno.EINVAL, `Cannot start unicast IPCP: routing policy ${u.dt.routing.pol} unknown`);
+      throw new OuroError(
+        Errno.EINVAL,
+        `Cannot start unicast IPCP: routing policy ${u.dt.routing.pol} unknown`,
+      );
     }
     if (u.dir.pol !== DirPolicy.DHT || !u.dir.dht) {
-      throw new OuroError(Errno.EINVAL, `Cannot start unicast IPCP: directory policy ${u.dir.pol} unknown`);
+      throw new OuroError(
+        Errno.EINVAL,
+        `Cannot start unicast IPCP: directory policy ${u.dir.pol} unknown`,
+      );
     }
     if (u.dt.maxTtl < 1 || u.dt.maxTtl > 255) {
-      throw new OuroError(Errno.EINVAL, `Cannot start unicast IPCP: max_ttl ${u.dt.maxTtl} is not a u8`);
+      throw new OuroError(
+        Errno.EINVAL,
+        `Cannot start unicast IPCP: max_ttl ${u.dt.maxTtl} is not a u8`,
+      );
     }
     this.#cm = cm;
     this.addr = createAddrAuth(u.addrAuthType, u.dt.addrSize, deps.randomAddr).address();
@@ -95,12 +106,24 @@ export class Components {
     const address = BigInt(this.addr);
     cm.register(
       "dt",
-      () => ({ compName: "Data Transfer", protocol: "dtp", prefVersion: 1, prefSyntax: CepSyntax.FIXED, address }),
+      () => ({
+        compName: "Data Transfer",
+        protocol: "dtp",
+        prefVersion: 1,
+        prefSyntax: CepSyntax.FIXED,
+        address,
+      }),
       (c) => this.#dtConn(c),
     );
     cm.register(
       "mgmt",
-      () => ({ compName: "Management", protocol: "LSP", prefVersion: 1, prefSyntax: CepSyntax.GPB, address }),
+      () => ({
+        compName: "Management",
+        protocol: "LSP",
+        prefVersion: 1,
+        prefSyntax: CepSyntax.GPB,
+        address,
+      }),
       (c) => this.#mgmtConn(c),
     );
     const keyLen = hashLen(conf.layerInfo.hashAlgo);
@@ -126,7 +149,10 @@ export class Components {
       log: log.child("fa"),
       randomU32: deps.randomU32,
     });
-    this.enroller = new Enroller(() => structuredClone(this.confOut), { ...deps.enroll, log: log.child("enrollment") });
+    this.enroller = new Enroller(() => structuredClone(this.confOut), {
+      ...deps.enroll,
+      log: log.child("enrollment"),
+    });
   }
 
   /** Start the components (the connmgr acceptor is started by the owner first). */

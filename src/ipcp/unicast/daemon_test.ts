@@ -39,7 +39,11 @@ Deno.test("daemon: unicast over the local layer — enroll, connect, DHT, ping t
     const a = byName("uni.a"), b = byName("uni.b");
     assertEquals(b.state, "OPERATIONAL");
     assertEquals(b.layer?.name, "net");
-    await waitFor(() => b.components!.dir.node.buckets.get(a.components!.addr) !== undefined, 5000, "b's DHT knows a");
+    await waitFor(
+      () => b.components!.dir.node.buckets.get(a.components!.addr) !== undefined,
+      5000,
+      "b's DHT knows a",
+    );
 
     const server = await Ouro.connect({ rundir, prog: "server" });
     await server.bind("oping.srv");
@@ -60,12 +64,15 @@ Deno.test("daemon: unicast over the local layer — enroll, connect, DHT, ping t
     assert(a.components!.dt.counters.lclW >= 5 && b.components!.dt.counters.lclR >= 5);
 
     // the listing shows address, neighbours, routes and the DHT
-    const list = (await client.request({ op: "ipcp.list" })).ipcps as { name: string; detail?: Record<string, unknown> }[];
+    const list = (await client.request({ op: "ipcp.list" })).ipcps as {
+      name: string;
+      detail?: Record<string, unknown>;
+    }[];
     const da = list.find((i) => i.name === "uni.a")!.detail!;
     assertEquals(da.address, a.components!.addr);
     assertEquals((da.routes as { dst: number }[])[0]!.dst, b.components!.addr);
     assert((da.neighbours as unknown[]).length === 2);
-    assert(((da.dht as { contacts: unknown[] }).contacts).length >= 1);
+    assert((da.dht as { contacts: unknown[] }).contacts.length >= 1);
 
     await cf.close();
     await client.close();

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { logger, type Logger } from "../../lib/log.ts";
+import { type Logger, logger } from "../../lib/log.ts";
 import type { DhtClock } from "./dht/node.ts";
 import { DhtNode } from "./dht/node.ts";
 import type { DataTransfer } from "./dt.ts";

@@ -21,7 +21,7 @@
  * ```
  * @module
  */
-import { logger, type Logger } from "../../lib/log.ts";
+import { type Logger, logger } from "../../lib/log.ts";
 import { qosCube } from "../../lib/qos.ts";
 import type { N1Flow } from "../../irmd/n1.ts";
 import type { CaPolicy } from "./ca/ca.ts";
@@ -32,8 +32,8 @@ import {
   DT_COMPONENT_EIDS,
   DT_CONFIG_DEFAULT,
   type DtConfig as DtLayout,
-  dtOffsets,
   type DtOffsets,
+  dtOffsets,
   writeDtPci,
 } from "./wire/dt.ts";
 
@@ -136,7 +136,9 @@ export class DataTransfer {
   /** Register a component on a reserved eid (< 64). */
   registerComponent(eid: number, handler: (sdu: Uint8Array) => void): void {
     if (!Number.isInteger(eid) || eid < 0 || eid >= DT_COMPONENT_EIDS) {
-      throw new RangeError(`Cannot register dt component: eid ${eid} is not below ${DT_COMPONENT_EIDS}`);
+      throw new RangeError(
+        `Cannot register dt component: eid ${eid} is not below ${DT_COMPONENT_EIDS}`,
+      );
     }
     this.#comps.set(BigInt(eid), handler);
   }
@@ -243,8 +245,10 @@ export class DataTransfer {
     o.busy = true;
     p.catch(() => {}).then(() => {
       o.busy = false;
-      while (!o.busy && o.q.length > 0 && this.#out.get(o.flow.id) === o) this.#writeNow(o, o.q.shift()!);
-      if (o.q.length < DT_EGRESS_HIGH_WATER) for (const w of o.waiters.splice(0)) w();
+      while (!o.busy && o.q.length > 0 && this.#out.get(o.flow.id) === o) {
+        this.#writeNow(o, o.q.shift()!);
+      }
+      if (o.q.length < DT_EGRESS_HIGH_WATER) { for (const w of o.waiters.splice(0)) w(); }
     });
   }
 

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../../tests/util/assert.ts";
-import { qosRaw, qosVoice, type QosSpec } from "../../lib/qos.ts";
+import { qosRaw, type QosSpec, qosVoice } from "../../lib/qos.ts";
 import type { N1Flow } from "../../irmd/n1.ts";
 import { createCa } from "./ca/ca.ts";
 import { DataTransfer, DT_EGRESS_HIGH_WATER } from "./dt.ts";
@@ -32,7 +32,9 @@ Deno.test("dt: a pushed-back N−1 flow queues packets, marks ECN by queue lengt
   const f = slowFlow(70);
   dt.addFlow(f.flow);
   pff.update([{ dst: 2, fds: [70] }]);
-  for (let i = 0; i < DT_EGRESS_HIGH_WATER + 40; i++) assert(dt.write(2, 0, 100n, new Uint8Array([i & 0xff])));
+  for (let i = 0; i < DT_EGRESS_HIGH_WATER + 40; i++) {
+    assert(dt.write(2, 0, 100n, new Uint8Array([i & 0xff])));
+  }
   assertEquals(f.sent.length, 1); // the rest waits behind the first write
   const w = dt.waitWritable(2, 0);
   assert(w !== undefined);

@@ -16,7 +16,7 @@
  * @module
  */
 import { Errno, OuroError } from "../../lib/errors.ts";
-import { logger, type Logger } from "../../lib/log.ts";
+import { type Logger, logger } from "../../lib/log.ts";
 import { qosCube, type QosSpec, U64_MAX } from "../../lib/qos.ts";
 import { type Ipcp, type IpcpHost, MPL_MS } from "../types.ts";
 import type { CaCtx, CaPolicy } from "./ca/ca.ts";
@@ -141,7 +141,9 @@ export class FlowAllocator {
   /** Allocate a flow to `hash` (spec 12 §6.3); the answer goes to `host.flowAllocReply`. */
   async alloc(flowId: number, hash: Uint8Array, qos: QosSpec, data: Uint8Array): Promise<void> {
     const addr = await this.#o.resolve(hash);
-    if (addr === 0) throw new OuroError(Errno.EIPCP, "Cannot allocate flow: name not found in the directory");
+    if (addr === 0) {
+      throw new OuroError(Errno.EIPCP, "Cannot allocate flow: name not found in the directory");
+    }
     const f: FaFlow = {
       flowId,
       sEid: this.#newEid(flowId),

@@ -15,9 +15,27 @@ import { encodeLsu } from "./wire/lsu.ts";
 setLogLevel("error");
 
 const EVIL_ADDR = 777n;
-const dtCep: Cep = { compName: "Data Transfer", protocol: "dtp", prefVersion: 1, prefSyntax: CepSyntax.FIXED, address: EVIL_ADDR };
-const mgmtCep: Cep = { compName: "Management", protocol: "LSP", prefVersion: 1, prefSyntax: CepSyntax.GPB, address: EVIL_ADDR };
-const enrollCep: Cep = { compName: "Enrollment", protocol: "OEP", prefVersion: 1, prefSyntax: CepSyntax.GPB, address: 0n };
+const dtCep: Cep = {
+  compName: "Data Transfer",
+  protocol: "dtp",
+  prefVersion: 1,
+  prefSyntax: CepSyntax.FIXED,
+  address: EVIL_ADDR,
+};
+const mgmtCep: Cep = {
+  compName: "Management",
+  protocol: "LSP",
+  prefVersion: 1,
+  prefSyntax: CepSyntax.GPB,
+  address: EVIL_ADDR,
+};
+const enrollCep: Cep = {
+  compName: "Enrollment",
+  protocol: "OEP",
+  prefVersion: 1,
+  prefSyntax: CepSyntax.GPB,
+  address: 0n,
+};
 
 /** Open a raw flow to `dst`, send `first`, collect what comes back. */
 async function raw(evil: FakeN1, dst: string, first: Uint8Array) {
@@ -48,9 +66,19 @@ Deno.test("garbage: connection manager counts bad and unknown CEPs and releases 
     await waitFor(() => cm.cepBad === 2 && big.gone(), 2000, "oversized CEP");
     const unknown = await raw(evil, "uni.a", encodeCep({ ...dtCep, compName: "Nope" }));
     await waitFor(() => cm.cepUnknown === 1 && unknown.gone(), 2000, "unknown component");
-    assertEquals(decodeCep(unknown.rx[0]!), { compName: "", protocol: "", prefVersion: 0, prefSyntax: 0, address: 0n });
+    assertEquals(decodeCep(unknown.rx[0]!), {
+      compName: "",
+      protocol: "",
+      prefVersion: 0,
+      prefSyntax: 0,
+      address: 0n,
+    });
     const zero = await raw(evil, "uni.a", encodeCep({ ...dtCep, address: 0n }));
-    await waitFor(() => a.ipcp.components!.counters.badAddress === 1 && zero.gone(), 2000, "address 0");
+    await waitFor(
+      () => a.ipcp.components!.counters.badAddress === 1 && zero.gone(),
+      2000,
+      "address 0",
+    );
     // initiator side: a peer that answers with another protocol is refused
     evil.bind("evil");
     const served = (async () => {
@@ -76,7 +104,11 @@ Deno.test("garbage: enrollment requests that do not decode get no answer", async
     const e = await raw(evil, "uni.a", encodeCep(enrollCep));
     await waitFor(() => e.rx.length === 1, 2000, "CEP reply");
     e.flow.write(new Uint8Array([0x0a, 0x03, 1, 2, 3])); // id of 3 bytes
-    await waitFor(() => a.ipcp.components!.enroller.counters.badRequests === 1 && e.gone(), 2000, "bad request");
+    await waitFor(
+      () => a.ipcp.components!.enroller.counters.badRequests === 1 && e.gone(),
+      2000,
+      "bad request",
+    );
     assertEquals(e.rx.length, 1);
   } finally {
     await fab.stop();
@@ -91,9 +123,12 @@ Deno.test("garbage: DT, FA, DHT and LSU junk is counted and dropped; random pack
     const dt = await raw(evil, "uni.a", encodeCep(dtCep));
     await waitFor(() => dt.rx.length === 1, 2000, "dt CEP");
     const send = (b: Uint8Array) => dt.flow.write(b);
-    const pdu = (eid: bigint, payload: Uint8Array, dst = self) => encodeDt({ dst, qc: 0, ttl: 60, ecn: 0, eid, payload });
+    const pdu = (eid: bigint, payload: Uint8Array, dst = self) =>
+      encodeDt({ dst, qc: 0, ttl: 60, ecn: 0, eid, payload });
     send(new Uint8Array(3));
-    send(Uint8Array.of(...pdu(0n, new Uint8Array(0)).subarray(0, 4), 9, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+    send(
+      Uint8Array.of(...pdu(0n, new Uint8Array(0)).subarray(0, 4), 9, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+    );
     send(pdu(5n, new Uint8Array(4)));
     send(pdu(0n, new Uint8Array(10)));
     send(pdu(0n, new Uint8Array(61).fill(7)));

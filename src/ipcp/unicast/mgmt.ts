@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { logger, type Logger } from "../../lib/log.ts";
+import { type Logger, logger } from "../../lib/log.ts";
 import type { N1Flow } from "../../irmd/n1.ts";
 import type { Pff } from "./pff/pff.ts";
 import { LinkState } from "./routing/link_state.ts";

@@ -44,15 +44,25 @@ const ROUTING: Record<string, number> = {
   ecmp: LsPolicy.ECMP,
 };
 // "lfa" meaning mb-ecn is a quirk of the reference's config file parser (spec 05 §7)
-const CONGESTION: Record<string, number> = { none: CongAvoidPolicy.NONE, "mb-ecn": CongAvoidPolicy.MB_ECN, lfa: 1 };
+const CONGESTION: Record<string, number> = {
+  none: CongAvoidPolicy.NONE,
+  "mb-ecn": CongAvoidPolicy.MB_ECN,
+  lfa: 1,
+};
 
 function bad(msg: string): never {
   throw new OuroError(Errno.EINVAL, `Cannot bootstrap unicast layer: ${msg}`);
 }
 
 function int(v: string | number | boolean, key: string, min: number, max: number): number {
-  const n = typeof v === "number" ? v : typeof v === "string" && /^[0-9]+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) bad(`${key} must be an integer in ${min}..${max}`);
+  const n = typeof v === "number"
+    ? v
+    : typeof v === "string" && /^[0-9]+$/.test(v)
+    ? Number(v)
+    : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    bad(`${key} must be an integer in ${min}..${max}`);
+  }
   return n;
 }
 
@@ -66,7 +76,10 @@ function pick(v: string | number | boolean, key: string, table: Record<string, n
  * The layer configuration for a bootstrap request. Throws `EINVAL` for an
  * unknown option or a value out of range. `warn` hears about replaced values.
  */
-export function unicastConfig(conf: BootstrapConf, warn: (msg: string) => void = () => {}): IpcpConfig {
+export function unicastConfig(
+  conf: BootstrapConf,
+  warn: (msg: string) => void = () => {},
+): IpcpConfig {
   const u = defaultUniConfig();
   const ls = u.dt.routing.ls!;
   const dht = u.dir.dht!;
@@ -131,6 +144,8 @@ export function unicastConfig(conf: BootstrapConf, warn: (msg: string) => void =
   }
   const hashAlgo = conf.hashAlgo ?? HashAlgo.SHA3_256;
   if (hashAlgo > HashAlgo.SHA3_512) bad("hash must be SHA3_224, SHA3_256, SHA3_384 or SHA3_512");
-  if (conf.layer.length === 0 || conf.layer.length > 255) bad("layer name must be 1..255 characters");
+  if (conf.layer.length === 0 || conf.layer.length > 255) {
+    bad("layer name must be 1..255 characters");
+  }
   return { layerInfo: { name: conf.layer, hashAlgo }, ipcpType: IpcpType.unicast, unicast: u };
 }

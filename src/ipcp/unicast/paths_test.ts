@@ -27,7 +27,9 @@ async function triangle(fab: Fabric, routing: string) {
 
 /** Cut the DT N−1 flow `from` opened towards `to` (both ends see it go). */
 function cutDt(fab: Fabric, from: string, to: string): void {
-  const conn = fab.nodes.find((n) => n.ipcp.name === from)!.ipcp.cm.connected("dt").find((x) => x.dst === to)!;
+  const conn = fab.nodes.find((n) => n.ipcp.name === from)!.ipcp.cm.connected("dt").find((x) =>
+    x.dst === to
+  )!;
   (conn.flow as unknown as { cut(): void }).cut();
 }
 
@@ -41,8 +43,14 @@ for (const routing of ["link_state", "lfa", "ecmp"]) {
       cutDt(fab, "uni.c", "uni.a");
       if (routing !== "lfa") {
         // simple and ecmp wait for the next recalculation (t_recalc = 1 s)
-        await waitFor(() => a.ipcp.components!.routing.pff(0).nextHops(addrOf(c)).length > 0 &&
-          a.ipcp.components!.routing.ls.table().find((e) => e.dst === addrOf(c))?.nhops[0] === addrOf(b), 4000, "reroute");
+        await waitFor(
+          () =>
+            a.ipcp.components!.routing.pff(0).nextHops(addrOf(c)).length > 0 &&
+            a.ipcp.components!.routing.ls.table().find((e) => e.dst === addrOf(c))?.nhops[0] ===
+              addrOf(b),
+          4000,
+          "reroute",
+        );
       }
       // lfa switched to its alternate at once
       a.ipcp.write(cf.flowId, te.encode("again"));
@@ -66,8 +74,14 @@ Deno.test("paths: a forwarding loop ends when the TTL runs out, counted once", a
     await routed(b, a);
     const ca = a.ipcp.components!, cb = b.ipcp.components!;
     const nowhere = 0x0badf00d;
-    ca.routing.pff(0).update([{ dst: nowhere, fds: ca.dt.fds() }, { dst: addrOf(b), fds: ca.dt.fds() }]);
-    cb.routing.pff(0).update([{ dst: nowhere, fds: cb.dt.fds() }, { dst: addrOf(a), fds: cb.dt.fds() }]);
+    ca.routing.pff(0).update([{ dst: nowhere, fds: ca.dt.fds() }, {
+      dst: addrOf(b),
+      fds: ca.dt.fds(),
+    }]);
+    cb.routing.pff(0).update([{ dst: nowhere, fds: cb.dt.fds() }, {
+      dst: addrOf(a),
+      fds: cb.dt.fds(),
+    }]);
     assert(ca.dt.write(nowhere, 0, 1234n, te.encode("loop")));
     await waitFor(() => ca.dt.counters.ttlDrops + cb.dt.counters.ttlDrops === 1, 2000, "ttl drop");
     // sent with ttl 5: forwarded at ttl 4, 3, 2, 1, dropped when it reaches 0

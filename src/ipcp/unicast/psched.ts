@@ -65,7 +65,10 @@ export class PacketScheduler<T> {
   dropped = 0;
 
   /** `handler` gets each item with its cube; it must not throw. */
-  constructor(readonly handler: (qc: number, item: T) => void, priorities: readonly number[] = QOS_CUBE_PRIORITIES) {
+  constructor(
+    readonly handler: (qc: number, item: T) => void,
+    priorities: readonly number[] = QOS_CUBE_PRIORITIES,
+  ) {
     this.#queues = priorities.map(() => new Fifo<T>());
     this.#order = priorities.map((_, i) => i).sort((a, b) => priorities[b]! - priorities[a]!);
   }

@@ -10,7 +10,9 @@ import { TestDaemon } from "../../../tests/util/daemon.ts";
 
 async function ok(d: TestDaemon, ...args: string[]): Promise<string> {
   const r = await d.irm(...args);
-  if (r.code !== 0) throw new Error(`irm ${args.join(" ")} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  if (r.code !== 0) {
+    throw new Error(`irm ${args.join(" ")} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
   return r.stdout;
 }
 
@@ -25,19 +27,52 @@ Deno.test("udp line: a – b – c unicast layer over udp4 daemons, ping from a 
   const at = (p: number) => `127.0.0.1:${p}`;
   const ds: TestDaemon[] = [];
   try {
-    const [a, b, c] = await Promise.all([TestDaemon.start(), TestDaemon.start(), TestDaemon.start()]) as [
+    const [a, b, c] = await Promise.all([
+      TestDaemon.start(),
+      TestDaemon.start(),
+      TestDaemon.start(),
+    ]) as [
       TestDaemon,
       TestDaemon,
       TestDaemon,
     ];
     ds.push(a, b, c);
     const udp = (d: TestDaemon, n: string, port: number, peers: string) =>
-      ok(d, "ipcp", "bootstrap", "name", n, "type", "udp4", "layer", "low", "ip", "127.0.0.1", "port", `${port}`, "peer", peers);
+      ok(
+        d,
+        "ipcp",
+        "bootstrap",
+        "name",
+        n,
+        "type",
+        "udp4",
+        "layer",
+        "low",
+        "ip",
+        "127.0.0.1",
+        "port",
+        `${port}`,
+        "peer",
+        peers,
+      );
     await udp(a, "low.a", pa, `uni.b=${at(pb)}`);
     await udp(b, "low.b", pb, `net=${at(pa)},uni.a=${at(pa)},uni.c=${at(pc)}`);
     await udp(c, "low.c", pc, `uni.b=${at(pb)}`);
 
-    await ok(a, "ipcp", "bootstrap", "name", "uni.a", "type", "unicast", "layer", "net", "ls_t_recalc", "1", "autobind");
+    await ok(
+      a,
+      "ipcp",
+      "bootstrap",
+      "name",
+      "uni.a",
+      "type",
+      "unicast",
+      "layer",
+      "net",
+      "ls_t_recalc",
+      "1",
+      "autobind",
+    );
     await ok(a, "name", "reg", "uni.a", "layer", "low");
     await ok(a, "name", "reg", "net", "layer", "low");
 
@@ -68,7 +103,10 @@ Deno.test("udp line: a – b – c unicast layer over udp4 daemons, ping from a 
     }
     const list = JSON.parse(await ok(b, "--json", "ipcp", "list"));
     const uni = (list.ipcps ?? list).find((i: { name: string }) => i.name === "uni.b");
-    assert(uni.detail.counters.dt.fwdPkts >= 6, `b forwarded ${uni.detail.counters.dt.fwdPkts} packets`);
+    assert(
+      uni.detail.counters.dt.fwdPkts >= 6,
+      `b forwarded ${uni.detail.counters.dt.fwdPkts} packets`,
+    );
   } finally {
     await Promise.all(ds.map((d) => d.stop()));
   }

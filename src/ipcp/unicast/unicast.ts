@@ -56,7 +56,12 @@ export class UnicastIpcp implements Ipcp {
   readonly #deps: UnicastDeps;
   #c: Components | undefined;
 
-  constructor(readonly id: number, readonly name: string, ctx: UnicastContext, deps: UnicastDeps = {}) {
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    ctx: UnicastContext,
+    deps: UnicastDeps = {},
+  ) {
     this.#host = ctx.host;
     this.#log = ctx.log;
     this.#deps = deps;
@@ -74,13 +79,19 @@ export class UnicastIpcp implements Ipcp {
 
   #needBoot(what: string): void {
     if (this.state !== "BOOT") {
-      throw new OuroError(Errno.EIPCPSTATE, `Cannot ${what} ${this.name}: it is ${this.state}, not BOOT`);
+      throw new OuroError(
+        Errno.EIPCPSTATE,
+        `Cannot ${what} ${this.name}: it is ${this.state}, not BOOT`,
+      );
     }
   }
 
   #running(what: string): Components {
     if (!this.#c || this.state !== "OPERATIONAL") {
-      throw new OuroError(Errno.EIPCPSTATE, `Cannot ${what}: ${this.name} is not operational (bootstrap or enroll it first)`);
+      throw new OuroError(
+        Errno.EIPCPSTATE,
+        `Cannot ${what}: ${this.name} is not operational (bootstrap or enroll it first)`,
+      );
     }
     return this.#c;
   }
@@ -116,7 +127,10 @@ export class UnicastIpcp implements Ipcp {
   async enroll(dst: string): Promise<LayerInfo> {
     this.#needBoot("enroll");
     this.#log.info(`Enrolling with ${dst}...`);
-    const e = await enrollRequest(this.cm, dst, IpcpType.unicast, { ...this.#deps.enroll, log: this.#log.child("enrollment") });
+    const e = await enrollRequest(this.cm, dst, IpcpType.unicast, {
+      ...this.#deps.enroll,
+      log: this.#log.child("enrollment"),
+    });
     let layer: LayerInfo;
     try {
       layer = this.#bringUp(e.conf);
@@ -207,7 +221,11 @@ function detail(c: Components, cm: ConnMgr): Record<string, unknown> {
     routing: ls.policy.name,
     congestion: c.ca.name,
     neighbours: ls.lsdb.neighbours(),
-    adjacencies: ls.lsdb.adjacencies().map((a) => ({ src: a.src, dst: a.dst, seqno: a.seqno.toString() })),
+    adjacencies: ls.lsdb.adjacencies().map((a) => ({
+      src: a.src,
+      dst: a.dst,
+      seqno: a.seqno.toString(),
+    })),
     routes: ls.table(),
     dht: {
       id: toHex(node.id),

@@ -8,7 +8,16 @@ import { setLogLevel } from "../../lib/log.ts";
 import { qosRaw, qosVoice } from "../../lib/qos.ts";
 import type { MbEcnCtx } from "./ca/mb_ecn.ts";
 import { decodeDt, encodeDt } from "./wire/dt.ts";
-import { addrOf, FAST_LS, appAlloc, Fabric, join, pingThrough, routed, waitFor } from "./_fabric.ts";
+import {
+  addrOf,
+  appAlloc,
+  Fabric,
+  FAST_LS,
+  join,
+  pingThrough,
+  routed,
+  waitFor,
+} from "./_fabric.ts";
 
 setLogLevel("warn");
 
@@ -56,13 +65,23 @@ Deno.test("unicast: a name that is not registered fails allocation; refused requ
     assertEquals(await a.ipcp.query(hashName(1, "nobody")), false);
     // registered in the DHT, but nobody serves it at b: the FA answers with an error
     const h = hashName(1, "ghost");
-    await waitFor(() => b.ipcp.components!.dir.node.buckets.get(addrOf(a)) !== undefined, 3000, "b knows a");
+    await waitFor(
+      () => b.ipcp.components!.dir.node.buckets.get(addrOf(a)) !== undefined,
+      3000,
+      "b knows a",
+    );
     await b.ipcp.reg(h);
     // b knows a now, so the STORE goes out at once
-    await waitFor(() => a.ipcp.components!.dir.node.store.keys().length > 0, 3000, "a stores ghost");
+    await waitFor(
+      () => a.ipcp.components!.dir.node.store.keys().length > 0,
+      3000,
+      "a stores ghost",
+    );
     const f = await appAlloc(a, "ghost");
     assert(f.reply!.response < 0);
-    await assertRejects(() => a.ipcp.flowAlloc(77, hashName(1, "nobody"), qosRaw, new Uint8Array(0)));
+    await assertRejects(() =>
+      a.ipcp.flowAlloc(77, hashName(1, "nobody"), qosRaw, new Uint8Array(0))
+    );
   } finally {
     await fab.stop();
   }
@@ -119,7 +138,11 @@ Deno.test("unicast: congestion marks come back as FLOW_UPDATE; voice flows carry
     await routed(a, b);
     const h = hashName(1, "voice.srv");
     b.host.serve(h);
-    await waitFor(() => b.ipcp.components!.dir.node.buckets.get(addrOf(a)) !== undefined, 3000, "b knows a");
+    await waitFor(
+      () => b.ipcp.components!.dir.node.buckets.get(addrOf(a)) !== undefined,
+      3000,
+      "b knows a",
+    );
     await b.ipcp.reg(h);
     const cf = await appAlloc(a, "voice.srv", { qos: qosVoice });
     assertEquals(cf.reply!.response, 0);
@@ -131,7 +154,16 @@ Deno.test("unicast: congestion marks come back as FLOW_UPDATE; voice flows carry
     const bFlow = b.ipcp.components!.fa.flows().at(-1)!;
     const fd = a.ipcp.components!.dt.fds()[0]!;
     const n1 = [...a.n1.flows].find((f) => f.id === fd)!;
-    n1.write(encodeDt({ dst: BigInt(addrOf(b)), qc: 2, ttl: 60, ecn: 5, eid: bFlow.sEid, payload: te.encode("hot") }));
+    n1.write(
+      encodeDt({
+        dst: BigInt(addrOf(b)),
+        qc: 2,
+        ttl: 60,
+        ecn: 5,
+        eid: bFlow.sEid,
+        payload: te.encode("hot"),
+      }),
+    );
     const aFlow = a.ipcp.components!.fa.flows().at(-1)!;
     await waitFor(() => (aFlow.ca as MbEcnCtx).txCav, 1000, "FLOW_UPDATE at a");
     assertEquals((aFlow.ca as MbEcnCtx).txEce, 5);
@@ -153,9 +185,17 @@ Deno.test("unicast: disconnect drops the adjacency and its routes", async () => 
     await b.ipcp.disconnect("uni.a", "dt");
     await b.ipcp.disconnect("uni.a", "mgmt");
     await b.ipcp.disconnect("uni.a", "dt"); // not connected any more: fine
-    await waitFor(() => b.ipcp.components!.routing.pff(0).nextHop(addrOf(a)) === undefined, 3000, "route gone");
+    await waitFor(
+      () => b.ipcp.components!.routing.pff(0).nextHop(addrOf(a)) === undefined,
+      3000,
+      "route gone",
+    );
     assertEquals(b.ipcp.components!.routing.ls.lsdb.neighbours().length, 0);
-    await waitFor(() => a.ipcp.components!.routing.ls.lsdb.neighbours().length === 0, 1000, "a sees it too");
+    await waitFor(
+      () => a.ipcp.components!.routing.ls.lsdb.neighbours().length === 0,
+      1000,
+      "a sees it too",
+    );
   } finally {
     await fab.stop();
   }

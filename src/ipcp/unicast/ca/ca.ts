@@ -55,6 +55,9 @@ export function createCa(congAvoid: number): CaPolicy {
     case CongAvoidPolicy.MB_ECN:
       return mbEcn;
     default:
-      throw new OuroError(Errno.EINVAL, `Cannot use congestion avoidance ${congAvoid}: unknown policy`);
+      throw new OuroError(
+        Errno.EINVAL,
+        `Cannot use congestion avoidance ${congAvoid}: unknown policy`,
+      );
   }
 }

@@ -25,7 +25,7 @@ Deno.test("ca: mb-ecn marks with the outgoing queue length >> 4, only growing", 
   assertEquals(mb.calcEcn(0, 15), 0);
   assertEquals(mb.calcEcn(0, 16), 1);
   assertEquals(mb.calcEcn(2, 16), 3);
-  assertEquals(mb.calcEcn(0, 16 * 300), (300 & 0xff));
+  assertEquals(mb.calcEcn(0, 16 * 300), 300 & 0xff);
 });
 
 Deno.test("ca: mb-ecn receiver echoes start, every 8th update and the end of congestion", () => {
