@@ -267,3 +267,90 @@ Deno.test("flow: enc.conf on both sides gives an encrypted flow; the layer sees 
     await Deno.remove(sec, { recursive: true });
   }
 });
+
+/** Make the local IPCP a bad network: drop, duplicate and reorder packets. */
+function impair(d: Irmd, lossPct: number, dupPct: number, seed = 7, reorderPct = 20): () => { dropped: number } {
+  const loc = d.ipcpByName("loc");
+  const orig = loc.write.bind(loc);
+  let x = seed;
+  const rnd = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const st = { dropped: 0 };
+  loc.write = (id, sdu) => {
+    if (sdu.length === 0) return orig(id, sdu);
+    const r = rnd() * 100;
+    if (r < lossPct) {
+      st.dropped++;
+      return undefined;
+    }
+    const copy = sdu.slice();
+    const delay = rnd() * 100 < reorderPct ? 1 + Math.floor(rnd() * 4) : 0; // held back a little: reordering
+    if (delay) setTimeout(() => orig(id, copy), delay);
+    else orig(id, copy);
+    if (r > 100 - dupPct) setTimeout(() => orig(id, copy), 2);
+    return undefined;
+  };
+  return () => st;
+}
+
+Deno.test("flow: qos data delivers every SDU once and in order through 10% loss, 5% duplication, reordering", async () => {
+  await withDaemon(false, async (d) => {
+    const stats = impair(d, 10, 5);
+    const { client, server, cf, sf } = await pair(d, "lossy");
+    await client.close();
+    const c2 = await Ouro.connect({ rundir: d.rundir });
+    const acc = server.flowAccept();
+    const f = await c2.flowAlloc("lossy", { qos: qosData });
+    const s = await acc;
+    const n = 1000;
+    const writer = (async () => {
+      for (let i = 0; i < n; i++) {
+        const b = new Uint8Array(200);
+        new DataView(b.buffer).setUint32(0, i);
+        await f.write(b);
+      }
+    })();
+    for (let i = 0; i < n; i++) {
+      const p = (await s.read({ timeoutMs: 10000 }))!;
+      assertEquals(new DataView(p.buffer, p.byteOffset).getUint32(0), i);
+    }
+    await writer;
+    assert(stats().dropped > 100, `only ${stats().dropped} dropped`);
+    assert(f.frctStats!.retransmissions > 0);
+    await f.close(); // lingers until acknowledged
+    void cf;
+    void sf;
+    await Promise.all([c2.close(), server.close()]);
+  });
+});
+
+Deno.test("flow: qos voice never waits for retransmissions: loss shows, nothing stalls", async () => {
+  await withDaemon(false, async (d) => {
+    const stats = impair(d, 10, 0, 3, 0);
+    const server = await Ouro.connect({ rundir: d.rundir });
+    await server.bind("voice", { layer: "L" });
+    const c = await Ouro.connect({ rundir: d.rundir });
+    const acc = server.flowAccept();
+    const f = await c.flowAlloc("voice", { qos: qosVoice });
+    const s = await acc;
+    const n = 1000;
+    const got: number[] = [];
+    const reader = (async () => {
+      for (;;) {
+        const p = await s.read({ timeoutMs: 500 }).catch(() => null);
+        if (!p) break;
+        got.push(new DataView(p.buffer, p.byteOffset).getUint32(0));
+      }
+    })();
+    for (let i = 0; i < n; i++) {
+      const b = new Uint8Array(100);
+      new DataView(b.buffer).setUint32(0, i);
+      await f.write(b, { timeoutMs: 5000 });
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    await reader;
+    assert(got.length > n * 0.8 && got.length < n, `${got.length} of ${n} arrived (${stats().dropped} dropped)`);
+    for (let i = 1; i < got.length; i++) assert(got[i]! > got[i - 1]!, "out of order delivery");
+    assertEquals(f.frctStats!.retransmissions, 0);
+    await Promise.all([c.close(), server.close()]);
+  });
+});

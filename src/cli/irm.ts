@@ -114,7 +114,8 @@ async function ipcpCmd(c: Ctx, args: string[]): Promise<number> {
           continue;
         }
         const key = k === "device" ? "dev" : k === "peer" ? "peers" : k;
-        options[key] = k === "peer" ? v.join(",") : (/^[0-9]+$/.test(v[0]!) ? parseInt(v[0]!, 10) : v[0]!);
+        // ethertype is always hex (spec 06): pass it as text for the IPCP to parse
+        options[key] = k === "peer" ? v.join(",") : k !== "ethertype" && /^[0-9]+$/.test(v[0]!) ? parseInt(v[0]!, 10) : v[0]!;
       }
       for (const i of list) {
         if (type && i.type !== type) throw new OuroError(Errno.EIPCPTYPE, "Types do not match.");

@@ -9,6 +9,8 @@ import type { QosSpec } from "../lib/qos.ts";
 import type { IrmClient } from "./client.ts";
 import { PacketQueue } from "./queue.ts";
 import { PacketCrypt } from "../crypto/aead.ts";
+import { FrctDriver } from "./reliable.ts";
+import type { FrctStats } from "../frct/engine.ts";
 import { fromHex } from "../lib/hash.ts";
 import { DirectLinks } from "./direct.ts";
 import type { FramedConn } from "../lib/framed.ts";
@@ -112,6 +114,9 @@ export class Flow {
   #linkSettled: (() => void) | undefined;
   #linkWait: Promise<void> | undefined;
   #bindTimer: ReturnType<typeof setTimeout> | undefined;
+  /** FRCT, when the QoS asks for in-order delivery. */
+  readonly #frct: FrctDriver | undefined;
+  #downReason: string | undefined;
   /** Current per-flow defaults. */
   options: FlowOptions = {};
 
@@ -132,6 +137,16 @@ export class Flow {
     if (crypto && crypto.cipherNid !== 0 && crypto.key) {
       this.#crypt = new PacketCrypt(crypto.cipherNid, fromHex(crypto.key));
     }
+    this.#frct = FrctDriver.forQos(qos, mpl, {
+      transmit: (pkt) => this.#send(pkt),
+      deliver: (sdu) => this.#enqueue(sdu),
+      down: (why) => {
+        this.#downReason = why;
+        this.#ended = true;
+        this.#rx.wake();
+        for (const l of this.#listeners) l(this, "down");
+      },
+    });
     client.flowOpened(this);
     if (direct?.path !== undefined) {
       // allocator: connect to the acceptor and bind; writes wait meanwhile
@@ -165,6 +180,12 @@ export class Flow {
       }
       p = clear;
     } else p = p.slice(); // the frame is a view into the read buffer: copy it
+    if (this.#frct) this.#frct.receive(p);
+    else this.#enqueue(p);
+  }
+
+  /** An SDU for the application. */
+  #enqueue(p: Uint8Array): void {
     if (this.#rx.push(p)) {
       this.#stats.rxPackets++;
       this.#stats.rxBytes += p.length;
@@ -197,7 +218,7 @@ export class Flow {
     const q = this.#awaitingLink;
     this.#awaitingLink = undefined;
     this.#awaitingBytes = 0;
-    for (const p of q ?? []) this.#send(p);
+    for (const p of q ?? []) this.#transmit(p);
     this.#linkSettled?.();
     this.#linkSettled = undefined;
   }
@@ -214,10 +235,19 @@ export class Flow {
     return this.#crypt?.cipher.name;
   }
 
-  #send(sdu: Uint8Array): void {
-    if (this.#crypt && sdu.length > 0) sdu = this.#crypt.encrypt(sdu);
-    if (this.#link && !this.#link.closed) this.#link.sendData(this.#linkPeer, sdu);
-    else this.client.sendData(this.fd, sdu);
+  /** Encrypt (if agreed) and transmit one packet. */
+  #send(pkt: Uint8Array): void {
+    if (this.#crypt && pkt.length > 0) pkt = this.#crypt.encrypt(pkt);
+    this.#transmit(pkt);
+  }
+
+  /** Put one wire packet on the link or the IRMd socket (or hold it for the link). */
+  #transmit(pkt: Uint8Array): void {
+    if (this.#awaitingLink) {
+      this.#awaitingBytes += pkt.length;
+      this.#awaitingLink.push(pkt.slice());
+    } else if (this.#link && !this.#link.closed) this.#link.sendData(this.#linkPeer, pkt);
+    else this.client.sendData(this.fd, pkt);
   }
 
   /**
@@ -228,6 +258,7 @@ export class Flow {
     if (ev === "dealloc" && this.#link && !force) return;
     if (ev === "dealloc") {
       clearTimeout(this.#bindTimer);
+      this.#frct?.stop();
       this.#ended = true;
       this.#rx.wake();
       if (this.client.flows.get(this.fd) === this) this.client.flows.delete(this.fd);
@@ -276,6 +307,11 @@ export class Flow {
     return this.#ended && this.#rx.length === 0;
   }
 
+  /** FRCT estimates and counters (RTT, RTO, retransmissions, window), if FRCT runs. */
+  get frctStats(): FrctStats | undefined {
+    return this.#frct?.stats();
+  }
+
   /** Counters. */
   get stats(): FlowStats {
     return { ...this.#stats, rxDrops: this.#rx.drops, rxQueued: this.#rx.length };
@@ -285,7 +321,13 @@ export class Flow {
   tryRead(): Uint8Array | null | undefined {
     const p = this.#rx.shift();
     if (this.#resume && this.#rx.length <= RX_PAUSE_PACKETS / 2) this.#unpause();
-    if (p) return p;
+    if (p) {
+      this.#frct?.consumed();
+      return p;
+    }
+    if (this.#downReason !== undefined) {
+      throw new OuroError(Errno.EFLOWDOWN, `Cannot read: the flow is down (${this.#downReason})`);
+    }
     if (this.#peerGone && !this.#ended) {
       throw new OuroError(Errno.EFLOWPEER, `Cannot read: the peer has been silent for over ${this.qos.timeout} ms`);
     }
@@ -321,36 +363,29 @@ export class Flow {
     if (this.#closed) throw new OuroError(Errno.ENOTALLOC, "Cannot write: flow is closed");
     if (this.#ended || this.client.closed) throw new OuroError(Errno.EFLOWDOWN, "Cannot write: flow is down");
     if (sdu.length > MAX_SDU) throw new OuroError(Errno.EMSGSIZE, `Cannot write: SDU larger than ${MAX_SDU} bytes`);
+    const nonBlocking = opts.nonBlocking ?? this.options.nonBlockingWrite ?? false;
+    const t = opts.timeoutMs ?? this.options.writeTimeoutMs;
+    const deadline = t === undefined ? undefined : Date.now() + t;
     if (this.#awaitingLink && this.#awaitingBytes > LOW_WATER_BYTES) {
       // don't pile up more than a megabyte before the link is there
       this.#linkWait ??= new Promise<void>((r) => (this.#linkSettled = r)).finally(() => (this.#linkWait = undefined));
       await this.#linkWait;
     }
-    if (this.#awaitingLink) {
-      this.#awaitingBytes += sdu.length;
-      this.#awaitingLink.push(sdu.slice());
-      this.#lastTx = performance.now();
-      this.#stats.txPackets++;
-      this.#stats.txBytes += sdu.length;
-      return;
-    }
     const conn = this.#link && !this.#link.closed ? this.#link : this.client;
-    if (conn.queued > HIGH_WATER_BYTES) {
-      if (opts.nonBlocking ?? this.options.nonBlockingWrite) {
-        throw new OuroError(Errno.EAGAIN, "Cannot write: send queue full");
-      }
-      const t = opts.timeoutMs ?? this.options.writeTimeoutMs;
-      if (t === undefined) await conn.drain();
+    if (!this.#awaitingLink && conn.queued > HIGH_WATER_BYTES) {
+      if (nonBlocking) throw new OuroError(Errno.EAGAIN, "Cannot write: send queue full");
+      if (deadline === undefined) await conn.drain();
       else {
         let timer: ReturnType<typeof setTimeout> | undefined;
-        const to = new Promise<"t">((r) => (timer = setTimeout(() => r("t"), t)));
+        const to = new Promise<"t">((r) => (timer = setTimeout(() => r("t"), deadline - Date.now())));
         const r = await Promise.race([conn.drain(), to]);
         clearTimeout(timer);
         if (r === "t") throw new OuroError(Errno.ETIMEDOUT, "Cannot write: timed out");
       }
       if (this.#ended || this.client.closed) throw new OuroError(Errno.EFLOWDOWN, "Cannot write: flow is down");
     }
-    this.#send(sdu);
+    if (this.#frct) await this.#frct.send(sdu, nonBlocking, deadline);
+    else this.#send(sdu);
     this.#lastTx = performance.now();
     this.#stats.txPackets++;
     this.#stats.txBytes += sdu.length;
@@ -362,6 +397,11 @@ export class Flow {
     this.#closed = true;
     this.#rx.wake();
     this.#unpause();
+    if (this.#frct) {
+      // linger: keep taking ACKs until what we sent is acknowledged (bounded)
+      if (!this.#ended && !this.client.closed) await this.#frct.linger();
+      this.#frct.stop();
+    }
     if (this.#awaitingLink) this.#flushAwaiting();
     if (this.#link && !this.#link.closed) DirectLinks.dealloc(this.#link, this.#linkPeer);
     this.#link = undefined;

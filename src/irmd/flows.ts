@@ -13,6 +13,7 @@ import { qosNp1, type QosSpec } from "../lib/qos.ts";
 import { type Ipcp, IpcpType } from "../ipcp/types.ts";
 import { IdBitmap, type Registry, SYS_MAX_FLOWS } from "./registry.ts";
 import type { FlowCrypto, OapAgent } from "./security.ts";
+import { IPCP_PID_BASE } from "./n1.ts";
 
 /** Who sits above a flow: an app connection or an in-daemon IPCP. */
 export interface FlowOwner {
@@ -34,6 +35,11 @@ export const REQ_ARR_TIMEOUT_MS = 1000;
 export const AUTOSTART_WAIT_MS = 5000;
 /** Default allocation timeout (FLOW_ALLOC_TIMEOUT). */
 export const FLOW_ALLOC_TIMEOUT_MS = 20000;
+/**
+ * How long a layer may take to say whether it reaches a name: 200 ms in
+ * the reference (QUERY_TIMEOUT), longer here so a DHT lookup can finish.
+ */
+export const QUERY_TIMEOUT_MS = 3000;
 /** Direct (same host) flows' MPL. */
 export const DIRECT_MPL_MS = 1;
 
@@ -236,7 +242,9 @@ export class FlowBroker {
         const acc = await this.#waitAcceptor(dst);
         if (acc) return await this.#pairDirect(owner, acc, dst, qos, wantDirect);
       }
-      const ipcp = await this.#selectIpcp(dst);
+      const requester = this.#requesterOf(owner);
+      const ipcp = await this.#selectIpcp(dst, requester);
+      if (requester) this.#depends(requester, ipcp);
       const f = this.#newFlow(owner, qos, dst);
       f.ipcp = ipcp;
       const hash = hashName(ipcp.layer!.hashAlgo, dst);
@@ -287,19 +295,51 @@ export class FlowBroker {
     return { flowId: a.id, qos, mpl: a.mpl, name: dst, direct: link ? { path: acc.directPath, peer: b.id } : undefined, crypto };
   }
 
-  async #selectIpcp(dst: string): Promise<Ipcp> {
+  /** IPCP ids by the ids of IPCPs their N-1 flows run over (who sits on whom). */
+  readonly #below = new Map<number, Set<number>>();
+
+  /** The IPCP behind an in-daemon owner (N-1 flows), if it is one. */
+  #requesterOf(owner: FlowOwner): Ipcp | undefined {
+    if (owner.pid < IPCP_PID_BASE) return undefined;
+    return this.ipcps().find((i) => i.id === owner.pid - IPCP_PID_BASE);
+  }
+
+  #depends(upper: Ipcp, lower: Ipcp): void {
+    const s = this.#below.get(upper.id) ?? new Set<number>();
+    s.add(lower.id);
+    this.#below.set(upper.id, s);
+  }
+
+  /** Does `upper` run (transitively) over `lower`? */
+  #runsOver(upper: number, lower: number, seen = new Set<number>()): boolean {
+    for (const b of this.#below.get(upper) ?? []) {
+      if (b === lower) return true;
+      if (!seen.has(b) && (seen.add(b), this.#runsOver(b, lower, seen))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The first IPCP, by type then id, whose layer can reach `dst` (spec 01
+   * §4.2 step 5). An IPCP asking for its own N-1 flow never gets its own
+   * layer or a layer stacked on it. All candidates are asked at once.
+   */
+  async #selectIpcp(dst: string, requester?: Ipcp): Promise<Ipcp> {
     const cands = this.ipcps()
       .filter((i) => i.state === "OPERATIONAL" && i.layer && i.type !== "broadcast")
+      .filter((i) =>
+        !requester ||
+        (i !== requester && i.layer!.name !== requester.layer?.name && !this.#runsOver(i.id, requester.id))
+      )
       .sort((x, y) => IpcpType[x.type] - IpcpType[y.type] || x.id - y.id);
-    for (const i of cands) {
-      try {
-        if (await timeout(i.query(hashName(i.layer!.hashAlgo, dst)), 2000, () => new Error("query timeout"))) {
-          return i;
-        }
-      } catch (e) {
-        this.log.debug(`Query of ${i.name} for ${dst} failed: ${(e as Error).message}`);
-      }
-    }
+    const answers = cands.map((i) =>
+      timeout(i.query(hashName(i.layer!.hashAlgo, dst)), QUERY_TIMEOUT_MS, () => new Error("query timed out"))
+        .catch((e) => {
+          this.log.debug(`Query of ${i.name} for ${dst} failed: ${(e as Error).message}`);
+          return false;
+        })
+    );
+    for (let k = 0; k < cands.length; k++) if (await answers[k]) return cands[k]!;
     throw new OuroError(Errno.EIPCP, `Cannot allocate flow to ${dst}: no layer here can reach it`);
   }
 

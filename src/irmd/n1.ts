@@ -47,7 +47,7 @@ class Owner implements FlowOwner {
   deliver(flowId: number, sdu: Uint8Array): boolean {
     const f = this.flows.get(flowId);
     if (!f) return false;
-    f.onPacket(sdu);
+    f.receive(sdu);
     return true;
   }
   backpressure(): Promise<void> | undefined {
@@ -63,10 +63,31 @@ class Owner implements FlowOwner {
   }
 }
 
+/** Packets an N-1 flow keeps until its owner sets `onPacket`. */
+const N1_EARLY_PACKETS = 256;
+
 class N1FlowImpl implements N1Flow {
   closed = false;
-  onPacket: (sdu: Uint8Array) => void = () => {};
+  #early: Uint8Array[] | undefined = [];
+  #onPacket: ((sdu: Uint8Array) => void) | undefined;
   onDealloc: () => void = () => {};
+
+  /** An arriving SDU: to the owner's handler, or kept (copied) until it is set. */
+  receive(sdu: Uint8Array): void {
+    if (this.#onPacket) this.#onPacket(sdu);
+    else if (this.#early && this.#early.length < N1_EARLY_PACKETS) this.#early.push(sdu.slice());
+  }
+
+  /** Arriving SDUs go here; until it is set they are kept, then replayed. */
+  get onPacket(): (sdu: Uint8Array) => void {
+    return (sdu) => this.receive(sdu);
+  }
+  set onPacket(fn: (sdu: Uint8Array) => void) {
+    this.#onPacket = fn;
+    const early = this.#early;
+    this.#early = undefined;
+    for (const p of early ?? []) fn(p);
+  }
   constructor(
     readonly broker: FlowBroker,
     readonly owner: Owner,

@@ -22,8 +22,10 @@ export type FrameKind = typeof FrameKind[keyof typeof FrameKind];
 
 /** Largest SDU carried on the control socket. */
 export const MAX_SDU = 1 << 20;
-/** Largest frame body (kind + header + SDU). */
-export const MAX_FRAME = MAX_SDU + 16;
+/** Per-packet headroom for FRCT, IV, tag and CRC (the reference reserves 256 B too). */
+export const PACKET_HEADROOM = 256;
+/** Largest frame body (kind + header + SDU + headroom). */
+export const MAX_FRAME = MAX_SDU + PACKET_HEADROOM + 16;
 /** Largest JSON control message. */
 export const MAX_JSON = 64 * 1024;
 
@@ -84,7 +86,7 @@ export function putData(buf: Uint8Array, off: number, flowId: number, sdu: Uint8
 
 /** Encode one DATA frame. */
 export function encodeData(flowId: number, sdu: Uint8Array): Uint8Array {
-  if (sdu.length > MAX_SDU) throw new RangeError("SDU too large");
+  if (sdu.length > MAX_SDU + PACKET_HEADROOM) throw new RangeError("SDU too large");
   const out = new Uint8Array(9 + sdu.length);
   putData(out, 0, flowId, sdu);
   return out;

@@ -52,8 +52,13 @@ async function serveFlow(flow: Flow): Promise<void> {
   let pkts = 0, bytes = 0, lastPkts = 0, lastBytes = 0;
   const t0 = performance.now();
   let tl = t0;
+  let ended = false;
   for (;;) {
-    const p = await flow.read({ timeoutMs: 10000 });
+    // after the end marker, linger a second to answer repeats (a lost answer)
+    const p = await flow.read({ timeoutMs: ended ? 1000 : 10000 }).catch((e) => {
+      if (ended) return null;
+      throw e;
+    });
     if (p === null) break;
     if (p.length === END.length && isMarker(p, END)) {
       const r = new Uint8Array(24);
@@ -62,8 +67,10 @@ async function serveFlow(flow: Flow): Promise<void> {
       dv.setBigUint64(8, BigInt(pkts), true);
       dv.setBigUint64(16, BigInt(bytes), true);
       await flow.write(r);
-      break;
+      ended = true;
+      continue;
     }
+    if (ended) continue;
     pkts++;
     bytes += p.length;
     if (bi) await flow.write(p);
@@ -160,9 +167,15 @@ async function client(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSi
     res = await Promise.race([reader, new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000))]);
     receiving = false;
   } else {
+    // the marker or its answer can be lost on a raw flow: repeat it
+    let nextEnd = Date.now() + 300;
     while (Date.now() < deadline) {
-      res = await flow.read({ timeoutMs: deadline - Date.now() }).catch(() => null);
+      res = await flow.read({ timeoutMs: Math.max(1, Math.min(nextEnd, deadline) - Date.now()) }).catch(() => undefined);
       if (res === null || (res && isMarker(res, RES))) break;
+      if (Date.now() >= nextEnd) {
+        await flow.write(END);
+        nextEnd = Date.now() + 300;
+      }
     }
   }
   let srvPkts: number | undefined, srvBytes: number | undefined;
