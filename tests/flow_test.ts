@@ -354,3 +354,26 @@ Deno.test("flow: qos voice never waits for retransmissions: loss shows, nothing 
     await Promise.all([c.close(), server.close()]);
   });
 });
+
+Deno.test("flow: an app can ask for encryption itself; a bad choice is refused before anything is sent", async () => {
+  await withDaemon(false, async (d) => {
+    const server = await Ouro.connect({ rundir: d.rundir });
+    await server.bind("wants.secrecy", { layer: "L" });
+    const c = await Ouro.connect({ rundir: d.rundir });
+    for (const [enc, cipher] of [[true, "chacha20-poly1305"], [{ kex: "prime256v1", cipher: "aes-256-gcm" }, "aes-256-gcm"], [{ kex: "ML-KEM-768" }, "chacha20-poly1305"]] as const) {
+      const acc = server.flowAccept();
+      const f = await c.flowAlloc("wants.secrecy", { encryption: enc });
+      const s = await acc;
+      assertEquals([f.cipher, s.cipher], [cipher, cipher]);
+      await f.write(te.encode("psst"));
+      assertEquals(new TextDecoder().decode((await s.read())!), "psst");
+      await f.close();
+    }
+    const plain = server.flowAccept();
+    const p = await c.flowAlloc("wants.secrecy");
+    assertEquals([p.cipher, (await plain).cipher], [undefined, undefined]);
+    const e = await assertRejects(() => c.flowAlloc("wants.secrecy", { encryption: { cipher: "rot13" } }), OuroError);
+    assert(isErrno(e, Errno.EINVAL), String(e));
+    await Promise.all([c.close(), server.close()]);
+  });
+});

@@ -16,6 +16,21 @@ export interface AllocOptions {
   timeoutMs?: number;
   /** Abort the allocation (rejects with EINTR). */
   signal?: AbortSignal;
+  /**
+   * Require encryption for this flow (instead of the IRMd's per-name
+   * enc.conf): `true` for X25519 + ChaCha20-Poly1305 (the fastest here), or
+   * names as in enc.conf (`{ kex: "prime256v1", cipher: "aes-256-gcm" }`;
+   * `kex: "ML-KEM-768"` for post-quantum). The allocation fails (ECRYPT) if
+   * the server cannot agree.
+   */
+  encryption?: boolean | { kex?: string; cipher?: string; kdf?: string };
+}
+
+/** enc.conf text for an {@link AllocOptions.encryption} choice. */
+export function encConfText(e: AllocOptions["encryption"]): string | undefined {
+  if (e === undefined || e === false) return e === false ? "none\n" : undefined;
+  const c = e === true ? {} : e;
+  return `kex = ${c.kex ?? "X25519"}\ncipher = ${c.cipher ?? "chacha20-poly1305"}\nkdf = ${c.kdf ?? "sha256"}\n`;
 }
 
 /** Options of {@link Ouro.flowAccept}. */
@@ -78,6 +93,7 @@ export class Ouro {
         qos: qosToJson(QOS_DISABLE_CRC ? { ...(opts.qos ?? qosRaw), ber: 1 } : opts.qos ?? qosRaw),
         timeoutMs: opts.timeoutMs,
         direct: true,
+        encryption: encConfText(opts.encryption),
       }),
       opts.signal,
     );

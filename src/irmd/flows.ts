@@ -13,6 +13,7 @@ import { qosNp1, type QosSpec } from "../lib/qos.ts";
 import { type Ipcp, IpcpType } from "../ipcp/types.ts";
 import { IdBitmap, type Registry, SYS_MAX_FLOWS } from "./registry.ts";
 import type { FlowCrypto, OapAgent } from "./security.ts";
+import type { EncConf } from "../crypto/enc_conf.ts";
 import { IPCP_PID_BASE } from "./n1.ts";
 
 /** Who sits above a flow: an app connection or an in-daemon IPCP. */
@@ -75,6 +76,15 @@ export interface FlowGrant {
   direct?: { path?: string; peer: number };
   /** Cipher and key agreed by OAP (absent or cipherNid 0: no encryption). */
   crypto?: FlowCrypto;
+}
+
+/** Options of an allocation. */
+export interface AllocOpts {
+  timeoutMs?: number;
+  /** The allocator can take a direct link (see {@link FlowGrant.direct}). */
+  direct?: boolean;
+  /** The allocator's own OAP settings, instead of the name's client enc.conf. */
+  encConf?: EncConf;
 }
 
 /** Options of an accept. */
@@ -233,7 +243,8 @@ export class FlowBroker {
   // ---- allocation -------------------------------------------------------
 
   /** Allocate a flow from `owner` to the process serving `dst`. */
-  async alloc(owner: FlowOwner, dst: string, qos: QosSpec, timeoutMs?: number, wantDirect = false): Promise<FlowGrant> {
+  async alloc(owner: FlowOwner, dst: string, qos: QosSpec, opts: AllocOpts = {}): Promise<FlowGrant> {
+    const { timeoutMs, direct: wantDirect = false, encConf } = opts;
     const limit = timeoutMs ?? FLOW_ALLOC_TIMEOUT_MS;
     this.log.info(`Allocating flow for ${owner.pid} to ${dst}.`);
     this.counters.allocs++;
@@ -250,7 +261,7 @@ export class FlowBroker {
       const hash = hashName(ipcp.layer!.hashAlgo, dst);
       const reply = new Promise<{ response: number; mpl: number; data: Uint8Array }>((resolve) => (f.pending = { resolve }));
       try {
-        const oap = this.oap ? await this.oap.clientPrepare(dst) : undefined;
+        const oap = this.oap ? await this.oap.clientPrepare(dst, encConf) : undefined;
         await ipcp.flowAlloc(f.id, hash, qos, oap?.request ?? new Uint8Array(0));
         const r = await timeout(reply, limit, () => new OuroError(Errno.ETIMEDOUT, `Cannot allocate flow to ${dst}: timed out`));
         if (r.response < 0) {

@@ -132,7 +132,7 @@ export function n1Flows(
     },
     register,
     async alloc(dst, qos, timeoutMs) {
-      const g = await broker.alloc(owner, dst, qos, timeoutMs);
+      const g = await broker.alloc(owner, dst, qos, { timeoutMs });
       return new N1FlowImpl(broker, owner, g.flowId, g.qos, g.name, g.mpl);
     },
     async accept(signal) {

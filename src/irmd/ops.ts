@@ -14,6 +14,7 @@ import type { Irmd } from "./daemon.ts";
 import { checkName, type LbPolicy } from "./registry.ts";
 import { int, obj, optInt, optStr, str, strArray } from "./validate.ts";
 import { OURO_VERSION } from "./version.ts";
+import { parseEncConf } from "../crypto/enc_conf.ts";
 import { IPCP_PID_BASE, n1Flows } from "./n1.ts";
 
 type Msg = Record<string, unknown>;
@@ -238,7 +239,13 @@ const OPS: Record<string, Handler> = {
     needHello(app);
     const dst = checkName(str(m, "dst"), "destination name");
     const qos = m.qos === undefined ? qosRaw : qosFromJson(m.qos);
-    const g = await d.broker.alloc(app, dst, qos, optInt(m, "timeoutMs"), m.direct === true);
+    // `encryption`: enc.conf lines from the app (flowAlloc's option)
+    const enc = optStr(m, "encryption");
+    const g = await d.broker.alloc(app, dst, qos, {
+      timeoutMs: optInt(m, "timeoutMs"),
+      direct: m.direct === true,
+      encConf: enc === undefined ? undefined : parseEncConf(enc),
+    });
     return grantReply(g);
   },
   async "flow.accept"(d, app, m, reqId) {

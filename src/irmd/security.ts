@@ -15,6 +15,7 @@ import {
 } from "../crypto/oap.ts";
 import { oapIdText } from "../crypto/oap_wire.ts";
 import { ReplayWindow } from "../crypto/replay.ts";
+import type { EncConf } from "../crypto/enc_conf.ts";
 import type { Logger } from "../lib/log.ts";
 
 /** Default security directory: `$OURO_SECDIR`, else the reference's. */
@@ -56,9 +57,10 @@ export class OapAgent {
   }
 
   /** Client: build the request for a flow to `dst`. */
-  async clientPrepare(dst: string): Promise<{ request: Uint8Array; state: OapClientState }> {
+  async clientPrepare(dst: string, encConf?: EncConf): Promise<{ request: Uint8Array; state: OapClientState }> {
     const c = await this.#load("client", dst);
-    return await oapClientPrepare({ name: dst, ...c });
+    // an app's own choice (flowAlloc's `encryption`) wins over the name's file
+    return await oapClientPrepare({ name: dst, ...c, ...(encConf ? { encConf } : {}) });
   }
 
   /** Server: check and answer a request for `name`. */

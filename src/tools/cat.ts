@@ -9,13 +9,14 @@
  * @module
  */
 import { helpText, type OptSpec, parseArgs, UsageError, wantsHelp } from "../cli/args.ts";
-import { COMMON_OPTS, connect, interrupted, listen, LISTEN_OPTS, QOS_OPT, qosArg } from "./common.ts";
+import { COMMON_OPTS, connect, interrupted, listen, LISTEN_OPTS, QOS_OPT, qosArg, ENCRYPT_OPT } from "./common.ts";
 
 const SPECS: OptSpec[] = [
   { short: "l", long: "listen", type: "flag", help: "accept one flow and write what arrives to stdout" },
   { short: "s", long: "size", type: "int", arg: "B", default: 1400, help: "SDU size when sending" },
   { short: "w", long: "wait", type: "time", arg: "T", help: "listener: give up if no flow arrives in time" },
   QOS_OPT,
+  ENCRYPT_OPT,
   ...LISTEN_OPTS,
   ...COMMON_OPTS,
 ];
@@ -63,7 +64,7 @@ export async function catMain(argv: string[]): Promise<number> {
     if (!name || rest.length > 1) throw new UsageError("give exactly one destination NAME (or -l to listen)");
     const size = opts.size as number;
     if (size < 1 || size > 1 << 20) throw new UsageError("size must be 1 B to 1 MiB");
-    const flow = await ouro.flowAlloc(name, { qos: qosArg(opts.qos) });
+    const flow = await ouro.flowAlloc(name, { qos: qosArg(opts.qos), encryption: opts.encrypt ? true : undefined });
     const r = Deno.stdin.readable.getReader({ mode: "byob" });
     let total = 0;
     let buf = new Uint8Array(size + 1);

@@ -27,6 +27,14 @@ export const QOS_OPT: OptSpec = {
   help: "QoS: raw, best, video, voice or data",
 };
 
+/** Encryption option of allocating tools. */
+export const ENCRYPT_OPT: OptSpec = {
+  short: "e",
+  long: "encrypt",
+  type: "flag",
+  help: "require an encrypted flow (X25519 + ChaCha20-Poly1305)",
+};
+
 /** Resolve a QoS name or fail with a usage error. */
 export function qosArg(name: unknown): QosSpec {
   const q = qosByName(String(name));

@@ -12,7 +12,7 @@ import type { Ouro } from "../client/api.ts";
 import type { Flow } from "../client/flow.ts";
 import { Errno, isErrno } from "../lib/errors.ts";
 import { helpText, type OptSpec, parseArgs, UsageError, wantsHelp } from "../cli/args.ts";
-import { COMMON_OPTS, connect, interrupted, listen, LISTEN_OPTS, out, QOS_OPT, qosArg } from "./common.ts";
+import { COMMON_OPTS, connect, interrupted, listen, LISTEN_OPTS, out, QOS_OPT, qosArg, ENCRYPT_OPT } from "./common.ts";
 
 const SPECS: OptSpec[] = [
   { short: "l", long: "listen", type: "flag", help: "run the perf server" },
@@ -23,6 +23,7 @@ const SPECS: OptSpec[] = [
   { short: "s", long: "size", type: "int", arg: "B", default: 1400, help: "packet size, 64 B to 1 MiB" },
   { short: "f", long: "flood", type: "flag", help: "send as fast as possible (default without --rate)" },
   QOS_OPT,
+  ENCRYPT_OPT,
   { long: "json", type: "flag", help: "print the summary as JSON" },
   ...LISTEN_OPTS,
   ...COMMON_OPTS,
@@ -111,7 +112,7 @@ async function client(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSi
   if (test !== "uni" && test !== "bi") throw new UsageError(`test must be uni or bi`);
   const duration = opts.duration as number;
   const rate = opts.flood ? undefined : opts.rate as number | undefined;
-  const flow = await ouro.flowAlloc(name, { qos: qosArg(opts.qos) });
+  const flow = await ouro.flowAlloc(name, { qos: qosArg(opts.qos), encryption: opts.encrypt ? true : undefined });
   const cfg = new Uint8Array(4);
   new DataView(cfg.buffer).setUint32(0, test === "bi" ? 1 : 0, true);
   await flow.write(cfg);

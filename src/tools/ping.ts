@@ -6,7 +6,7 @@ import type { Flow } from "../client/flow.ts";
 import type { Ouro } from "../client/api.ts";
 import { Errno, isErrno, OuroError } from "../lib/errors.ts";
 import { helpText, type OptSpec, parseArgs, UsageError, wantsHelp } from "../cli/args.ts";
-import { COMMON_OPTS, connect, interrupted, listen, LISTEN_OPTS, out, QOS_OPT, qosArg } from "./common.ts";
+import { COMMON_OPTS, connect, interrupted, listen, LISTEN_OPTS, out, QOS_OPT, qosArg, ENCRYPT_OPT } from "./common.ts";
 
 const SPECS: OptSpec[] = [
   { short: "l", long: "listen", type: "flag", help: "run the ping server" },
@@ -17,6 +17,7 @@ const SPECS: OptSpec[] = [
   { short: "s", long: "size", type: "int", arg: "B", default: 64, help: "packet size, 64 to 1500 bytes" },
   { short: "f", long: "flood", type: "flag", help: "send the next ping as soon as the reply arrives" },
   QOS_OPT,
+  ENCRYPT_OPT,
   { short: "Q", long: "quiet", type: "flag", help: "print only the summary" },
   { short: "D", long: "timeofday", type: "flag", help: "prefix lines with the time of day" },
   ...LISTEN_OPTS,
@@ -95,7 +96,7 @@ async function client(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSi
   }
   const flood = !!opts.flood;
   const quiet = !!opts.quiet;
-  const flow = await ouro.flowAlloc(name, { qos: qosArg(opts.qos) });
+  const flow = await ouro.flowAlloc(name, { qos: qosArg(opts.qos), encryption: opts.encrypt ? true : undefined });
   out(`Pinging ${name} with ${size} bytes of data (${count === 0x7fffffff ? "unlimited" : count} packets):\n`);
   const sentAt = new Map<number, number>();
   const rtts: number[] = [];
