@@ -4,7 +4,9 @@
  */
 import { Ouro } from "../client/api.ts";
 import { qosByName, type QosSpec } from "../lib/qos.ts";
-import { type OptSpec, UsageError } from "../cli/args.ts";
+import { helpText, type OptSpec, parseArgs, UsageError, wantsHelp } from "../cli/args.ts";
+import type { Flow } from "../client/flow.ts";
+import { Errno, isErrno } from "../lib/errors.ts";
 
 /** Options every tool takes. */
 export const COMMON_OPTS: OptSpec[] = [
@@ -13,7 +15,12 @@ export const COMMON_OPTS: OptSpec[] = [
 
 /** Options of listening tools. */
 export const LISTEN_OPTS: OptSpec[] = [
-  { long: "name", type: "string", arg: "NAME", help: "name to bind to (and register with --layer)" },
+  {
+    long: "name",
+    type: "string",
+    arg: "NAME",
+    help: "name to bind to (and register with --layer)",
+  },
   { long: "layer", type: "string", arg: "LAYER", help: "layer to register the name in" },
 ];
 
@@ -48,7 +55,11 @@ export function connect(opts: Record<string, unknown>, prog: string): Promise<Ou
 }
 
 /** Bind a listener to its name (and register it in a layer). */
-export async function listen(ouro: Ouro, opts: Record<string, unknown>, dflt: string): Promise<string> {
+export async function listen(
+  ouro: Ouro,
+  opts: Record<string, unknown>,
+  dflt: string,
+): Promise<string> {
   const name = (opts.name as string | undefined) ?? dflt;
   await ouro.bind(name, { layer: opts.layer as string | undefined });
   return name;
@@ -73,4 +84,60 @@ export function interrupted(): { signal: AbortSignal; dispose: () => void } {
 const te = new TextEncoder();
 export function out(line: string): void {
   Deno.stdout.writeSync(te.encode(line + "\n"));
+}
+
+/**
+ * Accept flows until the signal fires or the IRMd goes away, handing each
+ * to `onFlow` (which may return at once and serve it in the background).
+ */
+export async function acceptLoop(
+  ouro: Ouro,
+  signal: AbortSignal,
+  onFlow: (flow: Flow) => Promise<void> | void,
+): Promise<void> {
+  while (!signal.aborted) {
+    let flow: Flow;
+    try {
+      flow = await ouro.flowAccept({ signal });
+    } catch (e) {
+      if (signal.aborted || isErrno(e, Errno.EIRMD)) return;
+      throw e;
+    }
+    await onFlow(flow);
+  }
+}
+
+/** What a tool's entry point needs. */
+export interface ToolSpec {
+  usage: string;
+  about: string;
+  specs: OptSpec[];
+  /** Program name announced to the IRMd. */
+  prog: string;
+  /** Allow positional arguments (default: none). */
+  positional?: boolean;
+  run(
+    ouro: Ouro,
+    opts: Record<string, unknown>,
+    rest: string[],
+    signal: AbortSignal,
+  ): Promise<number>;
+}
+
+/** The common entry point: help, option parsing, connect, Ctrl-C, clean-up. */
+export async function runTool(t: ToolSpec, argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    console.log(helpText(t.usage, t.about, t.specs));
+    return 0;
+  }
+  const { opts, rest } = parseArgs(argv, t.specs);
+  if (!t.positional && rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
+  const ouro = await connect(opts, t.prog);
+  const { signal, dispose } = interrupted();
+  try {
+    return await t.run(ouro, opts, rest, signal);
+  } finally {
+    dispose();
+    await ouro.close();
+  }
 }

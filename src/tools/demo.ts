@@ -23,7 +23,9 @@ reg = ["oping.demo"]
 /** Entry point. */
 export async function demoMain(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
-    console.log("Usage: ouro demo [--verbose]\n\nStart a daemon in a temporary run directory, bootstrap a local layer\n'demo', register oping.demo, run a ping server and 5 pings, shut down.");
+    console.log(
+      "Usage: ouro demo [--verbose]\n\nStart a daemon in a temporary run directory, bootstrap a local layer\n'demo', register oping.demo, run a ping server and 5 pings, shut down.",
+    );
     return 0;
   }
   setLogLevel(argv.includes("--verbose") ? "info" : "warn");
@@ -35,7 +37,17 @@ export async function demoMain(argv: string[]): Promise<number> {
     await applyConfig(d, DEMO_CONFIG, "demo config");
     out(`== ping server listening as oping.demo; 5 pings through the local IPCP:\n`);
     const server = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname, "ping", "-l", "--name", "oping.demo", "--rundir", rundir],
+      args: [
+        "run",
+        "-A",
+        new URL("../../main.ts", import.meta.url).pathname,
+        "ping",
+        "-l",
+        "--name",
+        "oping.demo",
+        "--rundir",
+        rundir,
+      ],
       stdout: "null",
       stderr: "inherit",
     }).spawn();

@@ -10,18 +10,52 @@
  */
 import type { Ouro } from "../client/api.ts";
 import type { Flow } from "../client/flow.ts";
-import { Errno, isErrno } from "../lib/errors.ts";
-import { helpText, type OptSpec, parseArgs, UsageError, wantsHelp } from "../cli/args.ts";
-import { COMMON_OPTS, connect, interrupted, listen, LISTEN_OPTS, out, QOS_OPT, qosArg, ENCRYPT_OPT } from "./common.ts";
+import { type OptSpec, UsageError } from "../cli/args.ts";
+import {
+  acceptLoop,
+  COMMON_OPTS,
+  ENCRYPT_OPT,
+  listen,
+  LISTEN_OPTS,
+  out,
+  QOS_OPT,
+  qosArg,
+  runTool,
+} from "./common.ts";
 
 const SPECS: OptSpec[] = [
   { short: "l", long: "listen", type: "flag", help: "run the perf server" },
   { short: "n", long: "server-name", type: "string", arg: "NAME", help: "name of the server" },
-  { short: "t", long: "test", type: "string", arg: "uni|bi", default: "uni", help: "one-way, or echoed back" },
+  {
+    short: "t",
+    long: "test",
+    type: "string",
+    arg: "uni|bi",
+    default: "uni",
+    help: "one-way, or echoed back",
+  },
   { short: "d", long: "duration", type: "time", arg: "T", default: 10000, help: "test duration" },
-  { short: "r", long: "rate", type: "rate", arg: "R", help: "send rate in bit/s (k, M, G suffixes); default flood" },
-  { short: "s", long: "size", type: "int", arg: "B", default: 1400, help: "packet size, 64 B to 1 MiB" },
-  { short: "f", long: "flood", type: "flag", help: "send as fast as possible (default without --rate)" },
+  {
+    short: "r",
+    long: "rate",
+    type: "rate",
+    arg: "R",
+    help: "send rate in bit/s (k, M, G suffixes); default flood",
+  },
+  {
+    short: "s",
+    long: "size",
+    type: "int",
+    arg: "B",
+    default: 1400,
+    help: "packet size, 64 B to 1 MiB",
+  },
+  {
+    short: "f",
+    long: "flood",
+    type: "flag",
+    help: "send as fast as possible (default without --rate)",
+  },
   QOS_OPT,
   ENCRYPT_OPT,
   { long: "json", type: "flag", help: "print the summary as JSON" },
@@ -77,33 +111,44 @@ async function serveFlow(flow: Flow): Promise<void> {
     if (bi) await flow.write(p);
     const now = performance.now();
     if (now - tl >= 1000) {
-      out(`flow ${flow.fd}: ${((now - t0) / 1000).toFixed(0)} s: ${pkts - lastPkts} pkts, ${mbps(bytes - lastBytes, now - tl).toFixed(1)} Mb/s`);
+      out(
+        `flow ${flow.fd}: ${((now - t0) / 1000).toFixed(0)} s: ${pkts - lastPkts} pkts, ${
+          mbps(bytes - lastBytes, now - tl).toFixed(1)
+        } Mb/s`,
+      );
       lastPkts = pkts;
       lastBytes = bytes;
       tl = now;
     }
   }
   const ms = performance.now() - t0;
-  out(`Flow ${flow.fd} done: ${pkts} packets, ${bytes} bytes in ${ms.toFixed(0)} ms = ${mbps(bytes, ms).toFixed(1)} Mb/s.`);
+  out(
+    `Flow ${flow.fd} done: ${pkts} packets, ${bytes} bytes in ${ms.toFixed(0)} ms = ${
+      mbps(bytes, ms).toFixed(1)
+    } Mb/s.`,
+  );
 }
 
-async function server(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSignal): Promise<number> {
+async function server(
+  ouro: Ouro,
+  opts: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<number> {
   const name = await listen(ouro, opts, "operf");
   out(`Ouroboros perf server started (name ${name}).`);
-  while (!signal.aborted) {
-    let flow: Flow;
-    try {
-      flow = await ouro.flowAccept({ signal });
-    } catch (e) {
-      if (signal.aborted || isErrno(e, Errno.EIRMD)) break;
-      throw e;
-    }
-    serveFlow(flow).catch((e) => out(`Flow ${flow.fd}: ${(e as Error).message}`)).finally(() => flow.close().catch(() => {}));
-  }
+  await acceptLoop(ouro, signal, (flow) => {
+    serveFlow(flow).catch((e) => out(`Flow ${flow.fd}: ${(e as Error).message}`)).finally(() =>
+      flow.close().catch(() => {})
+    );
+  });
   return 0;
 }
 
-async function client(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSignal): Promise<number> {
+async function client(
+  ouro: Ouro,
+  opts: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<number> {
   const name = opts["server-name"] as string | undefined;
   if (!name) throw new UsageError("the client needs -n NAME (or -l to listen)");
   const size = opts.size as number;
@@ -112,12 +157,21 @@ async function client(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSi
   if (test !== "uni" && test !== "bi") throw new UsageError(`test must be uni or bi`);
   const duration = opts.duration as number;
   const rate = opts.flood ? undefined : opts.rate as number | undefined;
-  const flow = await ouro.flowAlloc(name, { qos: qosArg(opts.qos), encryption: opts.encrypt ? true : undefined });
+  const flow = await ouro.flowAlloc(name, {
+    qos: qosArg(opts.qos),
+    encryption: opts.encrypt ? true : undefined,
+  });
   const cfg = new Uint8Array(4);
   new DataView(cfg.buffer).setUint32(0, test === "bi" ? 1 : 0, true);
   await flow.write(cfg);
   const json = !!opts.json;
-  if (!json) out(`Perf test to ${name}: ${test}, ${size} B packets, ${rate ? `${(rate / 1e6).toFixed(1)} Mb/s` : "flood"}, ${(duration / 1000).toFixed(1)} s.`);
+  if (!json) {
+    out(
+      `Perf test to ${name}: ${test}, ${size} B packets, ${
+        rate ? `${(rate / 1e6).toFixed(1)} Mb/s` : "flood"
+      }, ${(duration / 1000).toFixed(1)} s.`,
+    );
+  }
 
   let rxPkts = 0, rxBytes = 0;
   let receiving = true;
@@ -154,7 +208,11 @@ async function client(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSi
     else if ((seq & 0xfff) === 0) await new Promise((r) => setTimeout(r, 0));
     const t = performance.now();
     if (t - tl >= 1000 && !json) {
-      out(`${((t - t0) / 1000).toFixed(0).padStart(3)} s: sent ${mbps(bytes - lastBytes, t - tl).toFixed(1).padStart(9)} Mb/s${test === "bi" ? `, received ${rxPkts} pkts` : ""}`);
+      out(
+        `${((t - t0) / 1000).toFixed(0).padStart(3)} s: sent ${
+          mbps(bytes - lastBytes, t - tl).toFixed(1).padStart(9)
+        } Mb/s${test === "bi" ? `, received ${rxPkts} pkts` : ""}`,
+      );
       lastBytes = bytes;
       tl = t;
     }
@@ -165,13 +223,17 @@ async function client(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSi
   let res: Uint8Array | null | undefined;
   const deadline = Date.now() + 3000;
   if (reader) {
-    res = await Promise.race([reader, new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000))]);
+    res = await Promise.race([
+      reader,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000)),
+    ]);
     receiving = false;
   } else {
     // the marker or its answer can be lost on a raw flow: repeat it
     let nextEnd = Date.now() + 300;
     while (Date.now() < deadline) {
-      res = await flow.read({ timeoutMs: Math.max(1, Math.min(nextEnd, deadline) - Date.now()) }).catch(() => undefined);
+      res = await flow.read({ timeoutMs: Math.max(1, Math.min(nextEnd, deadline) - Date.now()) })
+        .catch(() => undefined);
       if (res === null || (res && isMarker(res, RES))) break;
       if (Date.now() >= nextEnd) {
         await flow.write(END);
@@ -195,13 +257,19 @@ async function client(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSi
     sentPackets: seq,
     sentMbps: +mbps(bytes, sendMs).toFixed(1),
     receivedPackets: gotPkts ?? null,
-    receivedMbps: gotPkts === undefined ? null : +mbps(test === "bi" ? rxBytes : srvBytes!, sendMs).toFixed(1),
+    receivedMbps: gotPkts === undefined
+      ? null
+      : +mbps(test === "bi" ? rxBytes : srvBytes!, sendMs).toFixed(1),
     lossPercent: loss === undefined ? null : +loss.toFixed(3),
   };
   if (json) out(JSON.stringify(summary));
   else {
     out(`--- ${name} perf statistics ---`);
-    out(`${seq} packets transmitted, ${gotPkts ?? "?"} received, ${loss === undefined ? "?" : loss.toFixed(2)}% packet loss, time: ${sendMs.toFixed(0)} ms`);
+    out(
+      `${seq} packets transmitted, ${gotPkts ?? "?"} received, ${
+        loss === undefined ? "?" : loss.toFixed(2)
+      }% packet loss, time: ${sendMs.toFixed(0)} ms`,
+    );
     out(`bandwidth: sent ${summary.sentMbps} Mb/s, received ${summary.receivedMbps ?? "?"} Mb/s.`);
   }
   await flow.close().catch(() => {});
@@ -209,19 +277,13 @@ async function client(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSi
 }
 
 /** Entry point. */
-export async function perfMain(argv: string[]): Promise<number> {
-  if (wantsHelp(argv)) {
-    console.log(helpText("ouro perf -n NAME [options] | ouro perf -l [--name NAME]", "Measure throughput over a flow (operf).", SPECS));
-    return 0;
-  }
-  const { opts, rest } = parseArgs(argv, SPECS);
-  if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
-  const ouro = await connect(opts, "operf");
-  const { signal, dispose } = interrupted();
-  try {
-    return opts.listen ? await server(ouro, opts, signal) : await client(ouro, opts, signal);
-  } finally {
-    dispose();
-    await ouro.close();
-  }
+export function perfMain(argv: string[]): Promise<number> {
+  return runTool({
+    usage: "ouro perf -n NAME [options] | ouro perf -l [--name NAME]",
+    about: "Measure throughput over a flow (operf).",
+    specs: SPECS,
+    prog: "operf",
+    run: (ouro, opts, _rest, signal) =>
+      opts.listen ? server(ouro, opts, signal) : client(ouro, opts, signal),
+  }, argv);
 }

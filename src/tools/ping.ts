@@ -5,17 +5,58 @@
 import type { Flow } from "../client/flow.ts";
 import type { Ouro } from "../client/api.ts";
 import { Errno, isErrno, OuroError } from "../lib/errors.ts";
-import { helpText, type OptSpec, parseArgs, UsageError, wantsHelp } from "../cli/args.ts";
-import { COMMON_OPTS, connect, interrupted, listen, LISTEN_OPTS, out, QOS_OPT, qosArg, ENCRYPT_OPT } from "./common.ts";
+import { type OptSpec, UsageError } from "../cli/args.ts";
+import {
+  acceptLoop,
+  COMMON_OPTS,
+  ENCRYPT_OPT,
+  listen,
+  LISTEN_OPTS,
+  out,
+  QOS_OPT,
+  qosArg,
+  runTool,
+} from "./common.ts";
 
 const SPECS: OptSpec[] = [
   { short: "l", long: "listen", type: "flag", help: "run the ping server" },
-  { short: "n", long: "server-name", type: "string", arg: "NAME", help: "name of the server to ping" },
-  { short: "c", long: "count", type: "int", arg: "N", help: "stop after N pings (default unlimited)" },
-  { short: "i", long: "interval", type: "time", arg: "T", default: 1000, help: "time between pings (ms, or 1s, max 10s)" },
+  {
+    short: "n",
+    long: "server-name",
+    type: "string",
+    arg: "NAME",
+    help: "name of the server to ping",
+  },
+  {
+    short: "c",
+    long: "count",
+    type: "int",
+    arg: "N",
+    help: "stop after N pings (default unlimited)",
+  },
+  {
+    short: "i",
+    long: "interval",
+    type: "time",
+    arg: "T",
+    default: 1000,
+    help: "time between pings (ms, or 1s, max 10s)",
+  },
   { short: "d", long: "duration", type: "time", arg: "T", help: "stop after this time" },
-  { short: "s", long: "size", type: "int", arg: "B", default: 64, help: "packet size, 64 to 1500 bytes" },
-  { short: "f", long: "flood", type: "flag", help: "send the next ping as soon as the reply arrives" },
+  {
+    short: "s",
+    long: "size",
+    type: "int",
+    arg: "B",
+    default: 64,
+    help: "packet size, 64 to 1500 bytes",
+  },
+  {
+    short: "f",
+    long: "flood",
+    type: "flag",
+    help: "send the next ping as soon as the reply arrives",
+  },
   QOS_OPT,
   ENCRYPT_OPT,
   { short: "Q", long: "quiet", type: "flag", help: "print only the summary" },
@@ -46,21 +87,18 @@ export function rttStats(rtts: number[]): { min: number; avg: number; max: numbe
   return { min: Math.min(...rtts), avg, max: Math.max(...rtts), mdev };
 }
 
-async function server(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSignal): Promise<number> {
+async function server(
+  ouro: Ouro,
+  opts: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<number> {
   const name = await listen(ouro, opts, "oping");
   out(`Ouroboros ping server started (name ${name}).`);
   const flows = new Set<Flow>();
-  while (!signal.aborted) {
-    let flow: Flow;
-    try {
-      flow = await ouro.flowAccept({ signal });
-    } catch (e) {
-      if (signal.aborted || isErrno(e, Errno.EIRMD)) break;
-      throw e;
-    }
+  await acceptLoop(ouro, signal, async (flow) => {
     if (flows.size >= SERVER_MAX_FLOWS) {
       await flow.close();
-      continue;
+      return;
     }
     flows.add(flow);
     out(`New flow ${flow.fd}.`);
@@ -80,12 +118,16 @@ async function server(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSi
         await flow.close().catch(() => {});
       }
     })();
-  }
+  });
   for (const f of flows) await f.close().catch(() => {});
   return 0;
 }
 
-async function client(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSignal): Promise<number> {
+async function client(
+  ouro: Ouro,
+  opts: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<number> {
   const name = opts["server-name"] as string | undefined;
   if (!name) throw new UsageError("the client needs -n NAME (or -l to listen)");
   const interval = Math.min(opts.interval as number, 10000);
@@ -96,8 +138,15 @@ async function client(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSi
   }
   const flood = !!opts.flood;
   const quiet = !!opts.quiet;
-  const flow = await ouro.flowAlloc(name, { qos: qosArg(opts.qos), encryption: opts.encrypt ? true : undefined });
-  out(`Pinging ${name} with ${size} bytes of data (${count === 0x7fffffff ? "unlimited" : count} packets):\n`);
+  const flow = await ouro.flowAlloc(name, {
+    qos: qosArg(opts.qos),
+    encryption: opts.encrypt ? true : undefined,
+  });
+  out(
+    `Pinging ${name} with ${size} bytes of data (${
+      count === 0x7fffffff ? "unlimited" : count
+    } packets):\n`,
+  );
   const sentAt = new Map<number, number>();
   const rtts: number[] = [];
   let sent = 0, ooo = 0, maxId = -1;
@@ -169,7 +218,11 @@ async function client(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSi
       if (isOoo) ooo++;
       maxId = Math.max(maxId, id);
       if (!quiet) {
-        out(`${prefix()}${p.length} bytes from ${name}: seq=${id} time=${fmtRtt(rtt)}${isOoo ? " [out-of-order]" : ""}`);
+        out(
+          `${prefix()}${p.length} bytes from ${name}: seq=${id} time=${fmtRtt(rtt)}${
+            isOoo ? " [out-of-order]" : ""
+          }`,
+        );
       }
       if (flood && sent < count) await send();
     }
@@ -180,31 +233,33 @@ async function client(ouro: Ouro, opts: Record<string, unknown>, signal: AbortSi
   out("");
   out(`--- ${name} ping statistics ---`);
   const loss = sent ? Math.round(((sent - rtts.length) / sent) * 100) : 0;
-  out(`${sent} packets transmitted, ${rtts.length} received, ${ooo} out-of-order, ${loss}% packet loss, time: ${elapsed.toFixed(3)} ms`);
+  out(
+    `${sent} packets transmitted, ${rtts.length} received, ${ooo} out-of-order, ${loss}% packet loss, time: ${
+      elapsed.toFixed(3)
+    } ms`,
+  );
   if (rtts.length) {
     const s = rttStats(rtts);
-    out(`rtt min/avg/max/mdev = ${s.min.toFixed(3)}/${s.avg.toFixed(3)}/${s.max.toFixed(3)}/${isNaN(s.mdev) ? "NaN" : s.mdev.toFixed(3)} ms`);
+    out(
+      `rtt min/avg/max/mdev = ${s.min.toFixed(3)}/${s.avg.toFixed(3)}/${s.max.toFixed(3)}/${
+        isNaN(s.mdev) ? "NaN" : s.mdev.toFixed(3)
+      } ms`,
+    );
   }
   await flow.close().catch(() => {});
   return rtts.length === 0 || timedOut ? 1 : 0;
 }
 
 /** Entry point. */
-export async function pingMain(argv: string[]): Promise<number> {
-  if (wantsHelp(argv)) {
-    console.log(helpText("ouro ping -n NAME [options] | ouro ping -l [--name NAME] [--layer LAYER]", "Measure round-trip times over a flow (oping).", SPECS));
-    return 0;
-  }
-  const { opts, rest } = parseArgs(argv, SPECS);
-  if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
-  const ouro = await connect(opts, "oping");
-  const { signal, dispose } = interrupted();
-  try {
-    return opts.listen ? await server(ouro, opts, signal) : await client(ouro, opts, signal);
-  } finally {
-    dispose();
-    await ouro.close();
-  }
+export function pingMain(argv: string[]): Promise<number> {
+  return runTool({
+    usage: "ouro ping -n NAME [options] | ouro ping -l [--name NAME] [--layer LAYER]",
+    about: "Measure round-trip times over a flow (oping).",
+    specs: SPECS,
+    prog: "oping",
+    run: (ouro, opts, _rest, signal) =>
+      opts.listen ? server(ouro, opts, signal) : client(ouro, opts, signal),
+  }, argv);
 }
 
 export { OuroError };
