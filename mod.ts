@@ -22,6 +22,7 @@ export type { AcceptOptions, AllocOptions } from "./src/client/api.ts";
 export type { ConnectOptions, IrmClient } from "./src/client/client.ts";
 export { Flow, RX_QUEUE_PACKETS } from "./src/client/flow.ts";
 export type { FlowEventType, FlowOptions, FlowStats, ReadOptions, WriteOptions } from "./src/client/flow.ts";
+export type { FrctStats } from "./src/frct/types.ts";
 export { FlowSet } from "./src/client/fset.ts";
 export type { FlowSetEvent } from "./src/client/fset.ts";
 export {

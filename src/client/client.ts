@@ -76,7 +76,7 @@ export class IrmClient {
   /** Resolves when the connection has ended. */
   readonly done: Promise<void>;
   #conn!: FramedConn;
-  /** Same-host links to other processes (see direct.ts). */
+  /** @internal Same-host links to other processes (see direct.ts). */
   readonly links: DirectLinks;
   /** Binds that arrived before their flow was made: flow id → link, peer. */
   readonly #earlyBinds = new Map<number, { link: FramedConn; peer: number; at: number }>();
@@ -195,7 +195,7 @@ export class IrmClient {
     });
   }
 
-  /** A bind that arrived for `flowId` before its Flow was made. */
+  /** @internal A bind that arrived for `flowId` before its Flow was made. */
   takeEarlyBind(flowId: number): { link: FramedConn; peer: number } | undefined {
     const b = this.#earlyBinds.get(flowId);
     this.#earlyBinds.delete(flowId);

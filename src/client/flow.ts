@@ -224,7 +224,7 @@ export class Flow {
   }
 
   /** @internal An event on a direct link. */
-  onLinkEvent(link: FramedConn, ev: "dealloc" | "closed"): void {
+  onLinkEvent(link: FramedConn, _ev: "dealloc" | "closed"): void {
     if (link !== this.#link) return;
     this.#link = undefined;
     this.onEvent("dealloc", true);

@@ -3,7 +3,7 @@
  * timer, waiting writers, delivery and the linger on close (spec 03, 01 §4.3).
  * @module
  */
-import { FrctEngine, frctEngineForQos, type FrctStats } from "../frct/engine.ts";
+import { type FrctEngine, frctEngineForQos, type FrctStats } from "../frct/engine.ts";
 import { monoNowNs } from "../frct/timers.ts";
 import { Errno, OuroError } from "../lib/errors.ts";
 import type { QosSpec } from "../lib/qos.ts";

@@ -62,32 +62,44 @@ export interface FrctStats {
   mdevNs: number;
   /** Retransmission timeout in force (with back-off), ns. */
   rtoNs: number;
-  /** Sender: next sequence number, oldest unacked, peer's right window edge. */
+  /** Sender: next sequence number. */
   sndSeqno: number;
+  /** Sender: oldest unacknowledged sequence number. */
   sndLwe: number;
+  /** Sender: the peer's right window edge. */
   sndRwe: number;
   /** Sender: packets it may still send before the window closes. */
   window: number;
   /** Sender: packets sent and not yet acknowledged (RTX), kept for retransmission. */
   inFlight: number;
-  /** Receiver: next in-order sequence number (= ackno), advertised right edge. */
+  /** Receiver: next in-order sequence number (= ackno). */
   rcvLwe: number;
+  /** Receiver: advertised right window edge. */
   rcvRwe: number;
   /** Receiver: SDUs delivered but not yet consumed by the application. */
   unconsumed: number;
   /** Receiver: out-of-order SDUs held in the reorder queue. */
   reorderQueued: number;
+  /** Packets sent again. */
   retransmissions: number;
+  /** RTT samples taken. */
   rttEstimates: number;
+  /** Duplicate packets received (dropped). */
   duplicates: number;
+  /** Packets outside the receive window (dropped). */
   outOfWindow: number;
   /** DATA packets dropped because no run had been started (no DRF). */
   noRun: number;
   /** Packets shorter than the FRCT header. */
   malformed: number;
+  /** Rendez-vous probes sent. */
   rdvsSent: number;
+  /** Rendez-vous probes received. */
   rdvsReceived: number;
+  /** ACK packets sent. */
   acksSent: number;
+  /** DATA packets sent (first transmissions). */
   dataSent: number;
+  /** SDUs delivered in order. */
   dataDelivered: number;
 }
