@@ -33,6 +33,7 @@ import {
   type LayerInfo,
 } from "../types.ts";
 import { Components, type UnicastDeps } from "./components.ts";
+import type { StoredValue } from "./dht/store.ts";
 import { unicastConfig } from "./options.ts";
 import type { IpcpConfig } from "./wire/config.ts";
 
@@ -221,6 +222,15 @@ function detail(c: Components, cm: ConnMgr): Record<string, unknown> {
     routing: ls.policy.name,
     congestion: c.ca.name,
     neighbours: ls.lsdb.neighbours(),
+    // names are known only for connections this side made (`connect`)
+    conns: (["dt", "mgmt"] as const).flatMap((comp) =>
+      cm.connected(comp).map((x) => ({
+        comp,
+        dst: x.dst,
+        fd: x.flow.id,
+        addr: Number(x.peer.address),
+      }))
+    ),
     adjacencies: ls.lsdb.adjacencies().map((a) => ({
       src: a.src,
       dst: a.dst,
@@ -232,7 +242,17 @@ function detail(c: Components, cm: ConnMgr): Record<string, unknown> {
       contacts: node.buckets.all().map((x) => ({ id: toHex(x.id), addr: x.addr })),
       keys: node.store.keys().map((k) => {
         const v = node.store.inspect(k);
-        return { key: toHex(k), stored: v?.stored.length ?? 0, own: v?.own.length ?? 0 };
+        const vals = (own: boolean) => (x: StoredValue) => ({
+          val: toHex(x.val),
+          expS: x.expS,
+          own,
+        });
+        return {
+          key: toHex(k),
+          stored: v?.stored.length ?? 0,
+          own: v?.own.length ?? 0,
+          values: [...(v?.own.map(vals(true)) ?? []), ...(v?.stored.map(vals(false)) ?? [])],
+        };
       }),
     },
     flows: c.fa.flows().map((f) => ({
