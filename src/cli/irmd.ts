@@ -15,6 +15,12 @@ import { OURO_VERSION } from "../irmd/version.ts";
 const SPECS: OptSpec[] = [
   { long: "rundir", type: "string", arg: "DIR", help: "run directory for the control socket ($OURO_RUNDIR)" },
   { long: "config", type: "string", arg: "FILE", help: "TOML file: IPCPs and names to set up at start" },
+  {
+    long: "secdir",
+    type: "string",
+    arg: "DIR",
+    help: "OAP security directory: server/<name>/, client/<name>/, cacert/ ($OURO_SECDIR, else /etc/ouroboros/security)",
+  },
   { long: "no-direct", type: "flag", help: "route same-host flows through a layer, never pair them directly" },
   { short: "v", long: "verbose", type: "flag", help: "log debug lines too" },
   { short: "q", long: "quiet", type: "flag", help: "log warnings and errors only" },
@@ -62,7 +68,8 @@ export async function irmdMain(argv: string[]): Promise<number> {
     }
     parseConfig(text); // fail before starting anything
   }
-  const d = await Irmd.start({ rundir, direct: !opts["no-direct"] });
+  const secDir = opts.secdir as string | undefined;
+  const d = await Irmd.start({ rundir, direct: !opts["no-direct"], ...(secDir !== undefined ? { secDir } : {}) });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
