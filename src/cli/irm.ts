@@ -9,6 +9,7 @@ import { HASH_NAMES } from "../lib/hash.ts";
 import { qosByName, qosToJson, qosRaw } from "../lib/qos.ts";
 import { isIpcpType } from "../ipcp/types.ts";
 import { UsageError } from "./args.ts";
+import { ribCmd } from "./rib.ts";
 import { table } from "./table.ts";
 
 /** `a` matches keyword `k` iff it is a prefix of it (spec 06 §1.1). */
@@ -353,7 +354,8 @@ Commands:
   bind     bind a program, process or IPCP to a name
   unbind   undo a binding
   flow     list flows
-  stats    daemon counters`;
+  stats    daemon counters
+  rib      a unicast IPCP's neighbours, routes, directory and flows`;
 
 /** Entry point. */
 export async function irmMain(argv: string[]): Promise<number> {
@@ -371,7 +373,7 @@ export async function irmMain(argv: string[]): Promise<number> {
     } else if (args[i] === "--") break;
     else i++;
   }
-  const top = pickKw(args[0] ?? "", ["ipcp", "bind", "unbind", "name", "flow", "stats", "help"]);
+  const top = pickKw(args[0] ?? "", ["ipcp", "bind", "unbind", "name", "flow", "stats", "rib", "help"]);
   if (args[0] === undefined || top === "help" || args[0] === "--help" || args[0] === "-h") {
     console.log(HELP);
     return args[0] === undefined ? 1 : 0;
@@ -412,6 +414,8 @@ export async function irmMain(argv: string[]): Promise<number> {
         }
         return 0;
       }
+      case "rib":
+        return await ribCmd(ouro, json, args.slice(1));
       case "stats": {
         const s = await ouro.request({ op: "stats" });
         delete s.ok;
