@@ -2,9 +2,9 @@
  * A framed, batched connection over a Deno stream socket (both ends of the
  * control socket use it).
  *
- * Writes are coalesced: every frame queued during one turn of the event loop
- * leaves in one `write` call, and while a write is in flight new frames pile
- * up for the next. Reads feed a {@link FrameStream}.
+ * Writes are coalesced: the first frame leaves at once, and while a write is
+ * in flight new frames pile up and leave together in the next one. Reads
+ * feed a {@link FrameStream}.
  * @module
  */
 import { type Frame, FrameStream, putData } from "./ctl.ts";
@@ -31,7 +31,6 @@ export class FramedConn {
   #len = 0;
   #spare = new Uint8Array(64 * 1024);
   #writing = false;
-  #scheduled = false;
   #closed = false;
   #drainWaiters: (() => void)[] = [];
   #gate: Promise<unknown> | undefined;
@@ -138,13 +137,13 @@ export class FramedConn {
     return new Promise((res) => this.#drainWaiters.push(res));
   }
 
+  /**
+   * Start writing at once when idle (a deferred write costs an idle wake-up
+   * of ~40 µs per hop here); while a write is in flight, frames pile up and
+   * leave together in the next one.
+   */
   #kick(): void {
-    if (this.#writing || this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      this.#flush();
-    });
+    if (!this.#writing) this.#flush();
   }
 
   async #flush(): Promise<void> {
