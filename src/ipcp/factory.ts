@@ -9,6 +9,7 @@ import { LocalIpcp } from "./local/local.ts";
 import { UdpIpcp } from "./udp/udp.ts";
 import { UnicastIpcp } from "./unicast/unicast.ts";
 import { EthIpcp } from "./eth/eth.ts";
+import { BroadcastIpcp } from "./broadcast/broadcast.ts";
 import type { Ipcp, IpcpHost, IpcpTypeName } from "./types.ts";
 
 /** What an IPCP gets from the daemon besides its host. */
@@ -24,6 +25,7 @@ type Ctor = (id: number, name: string, ctx: IpcpContext) => Ipcp;
 const TYPES: Partial<Record<IpcpTypeName, Ctor>> = {
   local: (id, name, ctx) => new LocalIpcp(id, name, ctx.host, ctx.log),
   unicast: (id, name, ctx) => new UnicastIpcp(id, name, ctx),
+  broadcast: (id, name, ctx) => new BroadcastIpcp(id, name, ctx),
   udp4: (id, name, ctx) => new UdpIpcp(id, name, "udp4", ctx.host, ctx.log),
   udp6: (id, name, ctx) => new UdpIpcp(id, name, "udp6", ctx.host, ctx.log),
   "eth-dix": (id, name, ctx) => new EthIpcp(id, name, "eth-dix", ctx.host, ctx.log),
