@@ -4,9 +4,12 @@
  * @module
  */
 import { benchLocal } from "./local.ts";
+import { benchEth, benchUdp } from "./net.ts";
 
 const SECTIONS: Record<string, (quick: boolean) => Promise<void>> = {
   local: benchLocal,
+  udp: benchUdp,
+  eth: benchEth,
 };
 
 const quick = Deno.args.includes("--quick");
