@@ -134,24 +134,29 @@ class Layer {
     );
   }
 
+  /** More names per node that its neighbours' udp4 peer tables point at it. */
+  readonly extraNames = new Map<string, string[]>();
+
   /** A udp4 IPCP per link end: layer `l<k>`, peers = the neighbour's names. */
   async lowLayers(node: string): Promise<void> {
     for (const { k, ip, peer, peerIp } of this.linksOf(node)) {
+      const names = [uni(peer), "net", ...(this.extraNames.get(peer) ?? [])];
+      const boot = [
+        "ipcp",
+        "bootstrap",
+        "name",
+        `low${k}.${node}`,
+        "type",
+        "udp4",
+        "layer",
+        `l${k}`,
+      ];
       await irm(
         this.of(node),
-        ...[
-          "ipcp",
-          "bootstrap",
-          "name",
-          `low${k}.${node}`,
-          "type",
-          "udp4",
-          "layer",
-          `l${k}`,
-          "ip",
-          ip,
-        ],
-        ...["peer", `${uni(peer)}=${peerIp}`, "peer", `net=${peerIp}`],
+        ...boot,
+        "ip",
+        ip,
+        ...names.flatMap((n) => ["peer", `${n}=${peerIp}`]),
       );
     }
   }
@@ -484,6 +489,152 @@ Deno.test({
         }
       } finally {
         await stopAll(sa);
+      }
+    } finally {
+      await L.destroy();
+    }
+  },
+});
+
+/** Resident memory of a process, in KiB. */
+async function rssKiB(pid: number): Promise<number> {
+  const m = /VmRSS:\s+(\d+) kB/.exec(await Deno.readTextFile(`/proc/${pid}/status`));
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]);
+}
+
+Deno.test({
+  name: "multihost: a 10 s flood of 64-byte packets leaves memory bounded and the layer serving",
+  ignore,
+  fn: async () => {
+    const L = await Layer.create("mhf", ["a", "b"], [["a", "b"]]);
+    try {
+      await L.bootstrap("a");
+      await L.enroll("b", "a");
+      const sa = await pingServer(L.of("a"), "ping.a");
+      const sb = L.of("b").spawn(["perf", "-l", "--name", "perf.b", "--layer", "net"]);
+      try {
+        await pingOk(L.of("b"), "ping.a");
+        await waitBound(L.of("b"), "perf.b");
+        const pids = [L.of("a").proc.pid, L.of("b").proc.pid];
+        const before = await Promise.all(pids.map(rssKiB));
+        const t0 = Date.now();
+        const r = await L.of("a").run(["perf", "-n", "perf.b", "-s", "64", "-d", "10s", "--json"]);
+        assertEquals(r.code, 0, r.stderr);
+        const after = await Promise.all(pids.map(rssKiB));
+        console.log(
+          `flood ${Date.now() - t0} ms: ${r.stdout.trim()}\n` +
+            `irmd RSS a ${before[0]} → ${after[0]} KiB, b ${before[1]} → ${after[1]} KiB`,
+        );
+        for (let i = 0; i < 2; i++) {
+          assert(
+            after[i]! - before[i]! < 128 * 1024,
+            `irmd ${i} grew by ${after[i]! - before[i]!} KiB`,
+          );
+        }
+        // right after: pings both ways and a new flow
+        const t1 = Date.now();
+        await pingOk(L.of("b"), "ping.a", 5, 5000);
+        const sb2 = await pingServer(L.of("b"), "ping.b");
+        try {
+          await pingOk(L.of("a"), "ping.b", 5, 5000);
+        } finally {
+          await stopAll(sb2);
+        }
+        console.log(`pings after the flood: ${Date.now() - t1} ms`);
+      } finally {
+        await stopAll(sa, sb);
+      }
+    } finally {
+      await L.destroy();
+    }
+  },
+});
+
+const STRANGER = new URL("./multihost_stranger.ts", import.meta.url).pathname;
+
+/** The stranger script inside `node`'s namespace against its daemon. */
+function stranger(L: Layer, node: string, ...args: string[]): Deno.Command {
+  const cmd = [Deno.execPath(), "run", "-A", "--quiet", STRANGER, L.of(node).rundir, ...args];
+  return new Deno.Command("ip", {
+    args: ["netns", "exec", L.topo.nsOf(node), ...cmd],
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+Deno.test({
+  name:
+    "multihost: garbage datagrams, bad CEPs, a bad enrollment and a looping packet are dropped and counted",
+  ignore,
+  fn: async () => {
+    const L = await Layer.create("mhg", ["a", "b"], [["a", "b"]]);
+    L.extraNames.set("a", ["evil"]);
+    try {
+      await L.bootstrap("b");
+      await L.enroll("a", "b");
+      const ipB = L.topo.linkOf("a", "b").ipB;
+      // 1000 random datagrams of 0..200 bytes at b's udp4 IPCP, from a's namespace
+      const py = "import os,socket,random\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n" +
+        `for i in range(1000): s.sendto(os.urandom(random.randint(0,200)),('${ipB}',3435))\n`;
+      await L.topo.exec("a", ["python3", "-c", py]);
+      await sleep(300);
+      const low = (await ipcpRow(L.of("b"), "low0.b")).detail;
+      const dropped = low.rxMalformed + low.rxNoFlow + low.rxBadReply;
+      assert(
+        dropped >= 900,
+        `b's udp4 IPCP counted ${dropped} bad datagrams: ${JSON.stringify(low)}`,
+      );
+
+      // a stranger on a: bad CEPs, a bad enrollment and a loop through b
+      const td = new TextDecoder();
+      const o = await stranger(L, "a", "probe", uni("b")).output();
+      assertEquals(o.code, 0, td.decode(o.stderr));
+      const res = JSON.parse(td.decode(o.stdout));
+      console.log(`stranger: ${JSON.stringify(res)}`);
+      assertEquals(res.garbage, null);
+      assertEquals(res.unknown?.compName, "");
+      assertEquals(res.enrollCep, "Enrollment");
+      assertEquals(res.enrollReply, null);
+      // b decrements the TTL once per round: 60 → 0 in at most 60 rounds, then drops it
+      assert(res.echoes >= 50 && res.echoes <= 60, `${res.echoes} rounds`);
+      const c = await counters(L.of("b"), "b");
+      console.log(`b: ${JSON.stringify({ connmgr: c.connmgr, enroll: c.enroll, dt: c.dt })}`);
+      assert(c.connmgr.cepBad >= 1, "bad CEP counted");
+      assert(c.connmgr.cepUnknown >= 1, "unknown component counted");
+      assert(c.enroll.badRequests >= 1, "bad enrollment counted");
+      assertEquals(c.dt.ttlDrops, 1);
+
+      // b connects to a fake peer that answers with a version nobody speaks
+      const evil = stranger(L, "a", "evil", "evil", "l0").spawn();
+      try {
+        await waitBound(L.of("a"), "evil");
+        const r = await L.of("b").irm(
+          "ipcp",
+          "connect",
+          "name",
+          uni("b"),
+          "dst",
+          "evil",
+          "component",
+          "dt",
+        );
+        assert(r.code !== 0, "connect to a wrong-version peer must fail");
+        assertMatch(r.stderr, /peer speaks/);
+        assertEquals((await counters(L.of("b"), "b")).connmgr.cepRejected, 1);
+      } finally {
+        try {
+          evil.kill();
+        } catch { /* gone */ }
+        await evil.output();
+      }
+
+      // b keeps working
+      const sb = await pingServer(L.of("b"), "ping.b");
+      try {
+        await pingOk(L.of("a"), "ping.b", 5, 5000);
+      } finally {
+        await stopAll(sb);
       }
     } finally {
       await L.destroy();
