@@ -15,6 +15,7 @@
  * layer = "mylayer"                   # layer to register that name in (optional)
  * keepalive = 10                      # s between probes of an idle flow; 0 = never
  * routes = true                       # add routes to the peers' allowed-ips
+ * encryption = "required"             # "required" (default), "preferred" or "off" (security.ts)
  *
  * [[peer]]
  * name = "tunnel.b"                   # Ouroboros name that reaches the peer
@@ -22,6 +23,7 @@
  * qos = "raw"                         # QoS of the default class
  * connect = "on-demand"               # "on-demand", "always" or "never" (accept only)
  * mtu = 1400                          # largest packet sent to this peer (default: interface)
+ * encryption = "preferred"            # this peer's policy (default: the interface's)
  *
  * [[peer.class]]                      # traffic matching all given fields gets its own flow
  * name = "voice"
@@ -36,6 +38,7 @@
 import { parse, TomlError } from "smol-toml";
 import { qosByName } from "../lib/qos.ts";
 import { locateLines } from "./config_lines.ts";
+import { defaultEncryption, type EncryptionPolicy, encryptionPolicies } from "./security.ts";
 import { ipProtocols } from "./ippacket.ts";
 import {
   formatPrefix,
@@ -95,6 +98,8 @@ export interface PeerConfig {
   connect: ConnectMode;
   /** Largest packet sent to this peer, bytes. */
   mtu: number;
+  /** What this peer's flows must be (default: the interface's). */
+  encryption: EncryptionPolicy;
   /** Line of the `[[peer]]` header. */
   line: number;
 }
@@ -117,6 +122,8 @@ export interface TunnelConfig {
   keepaliveS: number;
   /** Add routes to the peers' prefixes. */
   routes: boolean;
+  /** Default encryption policy of the peers. */
+  encryption: EncryptionPolicy;
   /** Peers. */
   peers: PeerConfig[];
   /** File name used in messages. */
@@ -135,8 +142,8 @@ export class TunnelConfigError extends Error {
   }
 }
 
-const IFACE_KEYS = new Set(["name", "address", "mtu", "mode", "listen", "layer", "keepalive", "routes"]);
-const PEER_KEYS = new Set(["name", "allowed-ips", "qos", "connect", "mtu", "class"]);
+const IFACE_KEYS = new Set(["name", "address", "mtu", "mode", "listen", "layer", "keepalive", "routes", "encryption"]);
+const PEER_KEYS = new Set(["name", "allowed-ips", "qos", "connect", "mtu", "class", "encryption"]);
 const CLASS_KEYS = new Set(["name", "qos", "dscp", "protocol", "port"]);
 const QOS_NAMES = "raw, best, video, voice or data";
 
@@ -191,6 +198,14 @@ class Checker {
     return Array.isArray(v) ? v : [v];
   }
 
+  encryption(t: Table, path: string, fallback: EncryptionPolicy): EncryptionPolicy {
+    const e = this.string(t, "encryption", path, false) ?? fallback;
+    if (!(encryptionPolicies as readonly string[]).includes(e)) {
+      this.fail(`${path}.encryption`, `encryption must be ${encryptionPolicies.map((x) => `"${x}"`).join(", ")}, not "${e}"`);
+    }
+    return e as EncryptionPolicy;
+  }
+
   qos(t: Table, path: string): string {
     const q = this.string(t, "qos", path, false) ?? tunnelDefaults.qos;
     if (!qosByName(q)) this.fail(`${path}.qos`, `unknown QoS "${q}" (use ${QOS_NAMES})`);
@@ -227,7 +242,8 @@ function parseInterface(c: Checker, t: unknown): Omit<TunnelConfig, "peers" | "f
   const keepaliveS = c.int(i, "keepalive", "interface", 0, 3600) ?? tunnelDefaults.keepaliveS;
   const routes = i.routes ?? true;
   if (typeof routes !== "boolean") c.fail("interface.routes", "routes must be true or false");
-  return { name, mode, addresses, mtu, listen, layer, keepaliveS, routes };
+  const encryption = c.encryption(i, "interface", defaultEncryption);
+  return { name, mode, addresses, mtu, listen, layer, keepaliveS, routes, encryption };
 }
 
 function parseNumbers(
@@ -264,7 +280,7 @@ function parseClass(c: Checker, t: unknown, path: string): TrafficClass {
   return { name, qos: c.qos(k, path), dscp, protocol, port };
 }
 
-function parsePeer(c: Checker, t: unknown, path: string, ifaceMtu: number): PeerConfig {
+function parsePeer(c: Checker, t: unknown, path: string, ifaceMtu: number, ifaceEnc: EncryptionPolicy): PeerConfig {
   if (typeof t !== "object" || t === null || Array.isArray(t)) c.fail(path, "[[peer]] must be a table");
   const p = t as Table;
   c.keys(p, PEER_KEYS, path, "[[peer]]");
@@ -299,7 +315,8 @@ function parsePeer(c: Checker, t: unknown, path: string, ifaceMtu: number): Peer
     });
   }
   classes.push({ name: tunnelDefaults.defaultClass, qos: c.qos(p, path) });
-  return { name, allowedIps, classes, connect, mtu, line: c.lineOf(path) ?? 0 };
+  const encryption = c.encryption(p, path, ifaceEnc);
+  return { name, allowedIps, classes, connect, mtu, encryption, line: c.lineOf(path) ?? 0 };
 }
 
 /**
@@ -323,7 +340,7 @@ export function parseTunnelConfig(text: string, file = "config"): TunnelConfig {
   const iface = parseInterface(c, doc.interface);
   const rawPeers: unknown = doc.peer ?? [];
   if (!Array.isArray(rawPeers)) c.fail("peer", "peers must be [[peer]] tables");
-  const peers: PeerConfig[] = (rawPeers as unknown[]).map((p, i) => parsePeer(c, p, `peer#${i}`, iface.mtu));
+  const peers: PeerConfig[] = (rawPeers as unknown[]).map((p, i) => parsePeer(c, p, `peer#${i}`, iface.mtu, iface.encryption));
   // A prefix given to two peers is ambiguous (nested prefixes are fine: longest match wins).
   for (let i = 0; i < peers.length; i++) {
     for (let j = 0; j < i; j++) {

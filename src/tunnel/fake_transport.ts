@@ -21,13 +21,17 @@
 
 import { Errno, OuroError } from "../lib/errors.ts";
 import type { QosSpec } from "../lib/qos.ts";
-import { FlowWriteError, type FlowTransport, type TunnelFlow } from "./transport.ts";
+import { FlowWriteError, type FlowTransport, type TransportAllocOptions, type TunnelFlow } from "./transport.ts";
 
 let nextFlowId = 100;
 
 class FakeFlow implements TunnelFlow {
   readonly id = nextFlowId++;
   peer: FakeFlow | undefined;
+  /** Cipher "agreed" for the flow. */
+  cipher: string | undefined;
+  /** Name the peer "proved". */
+  peerName: string | undefined;
   readonly #inbox: Uint8Array[] = [];
   #wake: (() => void) | undefined;
   #ended = false;
@@ -90,6 +94,10 @@ export class FakeLayer {
   maxSdu = 1 << 20;
   /** Allocations made (for tests). */
   allocs = 0;
+  /** Cipher given to flows that ask for encryption; undefined: such allocations fail with ECRYPT. */
+  cipher: string | undefined = "chacha20-poly1305";
+  /** Cipher given to every flow, asked for or not (a name's enc.conf); undefined: none. */
+  forcedCipher: string | undefined;
 
   /** A new transport (one "process") on this layer. */
   transport(): FakeTransport {
@@ -120,6 +128,8 @@ export class FakeTransport implements FlowTransport {
   #acceptWake: (() => void) | undefined;
   #closed = false;
   #resolveDone!: () => void;
+  /** The name OAP would report to the peers of flows this transport allocates (undefined: none). */
+  provenName: string | undefined;
   readonly done: Promise<void> = new Promise((r) => (this.#resolveDone = r));
 
   constructor(layer: FakeLayer) {
@@ -136,16 +146,20 @@ export class FakeTransport implements FlowTransport {
     return f;
   }
 
-  alloc(name: string, qos: QosSpec): Promise<TunnelFlow> {
+  alloc(name: string, qos: QosSpec, options: TransportAllocOptions = {}): Promise<TunnelFlow> {
     if (this.#closed) return Promise.reject(new OuroError(Errno.EIRMD, "Cannot allocate: closed"));
     const dst = this.#layer.lookup(name);
     if (!dst) return Promise.reject(new OuroError(Errno.ENAME, `Cannot allocate: ${name} unknown`));
+    const cipher = options.encryption ? this.#layer.cipher : this.#layer.forcedCipher;
+    if (options.encryption && !cipher) return Promise.reject(new OuroError(Errno.ECRYPT, "Cannot allocate: no cipher"));
     this.#layer.allocs++;
     const forget = (t: FakeTransport) => (f: FakeFlow) => t.#flows.delete(f);
     const mine = this.#track(new FakeFlow(qos, this.#layer.maxSdu, forget(this)));
     const theirs = dst.#track(new FakeFlow(qos, this.#layer.maxSdu, forget(dst)));
     mine.peer = theirs;
     theirs.peer = mine;
+    mine.cipher = theirs.cipher = cipher;
+    theirs.peerName = this.provenName;
     dst.#incoming.push(theirs);
     const w = dst.#acceptWake;
     dst.#acceptWake = undefined;

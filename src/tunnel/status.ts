@@ -32,6 +32,8 @@ export interface FlowStatus {
   rxBytes: number;
   /** Bytes sent on it. */
   txBytes: number;
+  /** Cipher OAP agreed; absent: in the clear. */
+  cipher?: string;
 }
 
 /** One peer. */
@@ -96,6 +98,7 @@ export function linkStatus(l: Link, now: number): FlowStatus {
     rttMs: l.rttMs,
     rxBytes: l.rxBytes,
     txBytes: l.txBytes,
+    cipher: l.flow.cipher,
   };
 }
 
@@ -146,7 +149,7 @@ export function formatStatus(s: TunnelStatus, now: number): string {
     out.push(`  allowed ips: ${p.allowedIps.length ? p.allowedIps.join(", ") : "(everything: point-to-point)"}`);
     out.push(`  state: ${p.state}${p.connect !== "on-demand" ? ` (connect ${p.connect})` : ""}`);
     for (const f of p.flows) {
-      out.push(`  flow ${f.id}: ${f.dir} class ${f.class} qos ${f.qos} ${f.state}, rtt ${rtt(f.rttMs)}`);
+      out.push(`  flow ${f.id}: ${f.dir} class ${f.class} qos ${f.qos} ${f.state}, rtt ${rtt(f.rttMs)}, ${f.cipher ?? "NOT encrypted"}`);
     }
     if (p.lastHandshakeAt) out.push(`  latest handshake: ${formatAgo(p.lastHandshakeAt, now)}`);
     const last = Math.max(p.lastRxAt, p.lastTxAt);

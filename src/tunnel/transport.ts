@@ -45,6 +45,13 @@ export interface TunnelFlow {
   write(sdu: Uint8Array): Promise<void>;
   /** Deallocate. Idempotent. */
   close(): Promise<void>;
+  /** The cipher OAP agreed for this flow (e.g. `chacha20-poly1305`), undefined in the clear. */
+  readonly cipher?: string;
+  /**
+   * The name the peer proved with OAP (its certificate's common name), if
+   * the flow carries it. The app library does not report it yet.
+   */
+  readonly peerName?: string;
 }
 
 /** Options of {@link FlowTransport.alloc}. */
@@ -53,6 +60,8 @@ export interface TransportAllocOptions {
   timeoutMs?: number;
   /** Abort the allocation. */
   signal?: AbortSignal;
+  /** Ask the IRMds for an encrypted flow (X25519 + ChaCha20-Poly1305); rejects with ECRYPT if they cannot agree. */
+  encryption?: boolean;
 }
 
 /** Flows by name: what the tunnel needs from Ouroboros. */
@@ -70,10 +79,10 @@ export interface FlowTransport {
 }
 
 /**
- * Who is at the other end of an accepted flow. Today the peer names itself
- * in HELLO and is believed ({@link claimedIdentity}); once flows carry an
- * authenticated identity (OAP), an implementation checks the claim against
- * it and refuses a mismatch. Return the configured peer name to use, or
+ * Who is at the other end of an accepted flow. The peer names itself in
+ * HELLO; {@link claimedIdentity} believes it, `oapIdentity` (security.ts,
+ * the default) checks it against the name OAP authenticated when the flow
+ * carries one ({@link TunnelFlow.peerName}) and refuses a mismatch. Return the configured peer name to use, or
  * undefined to refuse the flow.
  */
 export interface PeerIdentifier {
@@ -81,12 +90,13 @@ export interface PeerIdentifier {
   identify(claimed: string, flow: TunnelFlow): string | undefined;
 }
 
-/** Believe the name a peer says in its HELLO (no authentication yet). */
+/** Believe the name a peer says in its HELLO (see `oapIdentity` in security.ts for the default). */
 export const claimedIdentity: PeerIdentifier = { identify: (claimed) => claimed };
 
 function wrap(f: Flow): TunnelFlow {
   return {
     id: f.fd,
+    cipher: f.cipher,
     read: () => f.read(),
     write: async (sdu) => {
       try {
@@ -104,7 +114,9 @@ function wrap(f: Flow): TunnelFlow {
 export function ouroTransport(ouro: Ouro): FlowTransport {
   return {
     bind: (name, layer) => ouro.bind(name, { layer }),
-    alloc: async (name, qos, o = {}) => wrap(await ouro.flowAlloc(name, { qos, timeoutMs: o.timeoutMs, signal: o.signal })),
+    alloc: async (name, qos, o = {}) => wrap(
+      await ouro.flowAlloc(name, { qos, timeoutMs: o.timeoutMs, signal: o.signal, encryption: o.encryption || undefined }),
+    ),
     accept: async (signal) => wrap(await ouro.flowAccept({ signal })),
     done: ouro.client.done,
     close: () => ouro.close(),

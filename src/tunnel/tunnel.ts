@@ -38,7 +38,8 @@ import {
 import { type Link, Peer, type TunnelTiming, tunnelTiming } from "./peer.ts";
 import { formatAddress, PrefixTable } from "./router.ts";
 import { linkStatus, type TunnelStatus } from "./status.ts";
-import { claimedIdentity, FlowWriteError, type FlowTransport, type PeerIdentifier, type TunnelFlow } from "./transport.ts";
+import { allocFlow, oapIdentity, refuseIncoming } from "./security.ts";
+import { FlowWriteError, type FlowTransport, type PeerIdentifier, type TunnelFlow } from "./transport.ts";
 import { type ControlMsg, decodeControl, encodeControl, encodeTapFrame, sduKind, tunnelWireVersion } from "./wire.ts";
 
 /** What a {@link Tunnel} runs on. */
@@ -49,7 +50,7 @@ export interface TunnelOptions {
   device: TunDevice;
   /** Flows to peers. */
   transport: FlowTransport;
-  /** Who is behind an accepted flow (default: believe HELLO). */
+  /** Who is behind an accepted flow (default: believe HELLO unless OAP proved another name). */
   identity?: PeerIdentifier;
   /** Logger (default component `tunnel/<name>`). */
   log?: Logger;
@@ -101,7 +102,7 @@ export class Tunnel {
     this.config = options.config;
     this.#device = options.device;
     this.#transport = options.transport;
-    this.#identity = options.identity ?? claimedIdentity;
+    this.#identity = options.identity ?? oapIdentity;
     this.#log = options.log ?? logger(`tunnel/${options.config.name}`);
     this.#now = options.now ?? Date.now;
     this.#t = { ...tunnelTiming, ...options.timing };
@@ -297,11 +298,12 @@ export class Tunnel {
     const cs = peer.classes[cls]!;
     let flow: TunnelFlow | undefined;
     try {
-      flow = await this.#transport.alloc(peer.cfg.name, cs.qos, {
+      flow = await allocFlow(this.#transport, peer.cfg.name, cs.qos, peer.cfg.encryption, {
         timeoutMs: this.#t.allocTimeoutMs,
         signal: this.#abort.signal,
       });
       if (this.#stopped) return void flow.close();
+      if (!flow.cipher && peer.cfg.encryption === "preferred") this.#log.warn(`peer ${peer.cfg.name}: flow ${flow.id} is NOT encrypted`);
       const link: Link = newLink(flow, "out", cls, cs.cls.name, cs.cls.qos, this.#now());
       link.pingAt = this.#now();
       await flow.write(encodeControl({ type: "hello", version: tunnelWireVersion, tap: this.config.mode === "tap", traffic: cs.cls.name, name: this.config.listen }));
@@ -396,7 +398,9 @@ export class Tunnel {
       if (m.tap !== (this.config.mode === "tap")) return await refuse(`mode mismatch: this tunnel is ${this.config.mode}`);
       const id = this.#identity.identify(m.name, flow);
       const peer = id === undefined ? undefined : this.#byName.get(id);
-      if (!peer) return await refuse(`unknown peer "${m.name}"`);
+      if (!peer) return await refuse(id === undefined ? `"${m.name}" is not who OAP authenticated` : `unknown peer "${m.name}"`);
+      const clear = refuseIncoming(peer.cfg.encryption, flow);
+      if (clear) return await refuse(clear);
       if (this.#stopped) return void flow.close();
       const cls = peer.classByName(m.traffic);
       const link = newLink(flow, "in", cls, m.traffic, peer.classes[cls]!.cls.qos, this.#now());
