@@ -5,7 +5,7 @@
  *   IRMd, creates and configures the TUN/TAP interface (addresses, MTU, up,
  *   routes to the peers' allowed-ips), binds its name, and serves a control
  *   socket `tunnel.<name>.sock` in the run directory until SIGINT/SIGTERM
- *   or `ouro tunnel down`.
+ *   or `ouro tunnel down`. If the IRMd goes away it reconnects by itself.
  * - `ouro tunnel down NAME|CONFIG` stops a running tunnel.
  * - `ouro tunnel show [NAME] [--json]` prints peers, flow state, bytes,
  *   latest packet and RTT.
@@ -117,6 +117,24 @@ function configureInterface(nl: Netlink, c: TunnelConfig, dev: TunDevice): void 
   }
 }
 
+/** Waits between attempts to reach a lost IRMd again, ms. */
+const reconnectMinMs = 250;
+const reconnectMaxMs = 4_000;
+
+async function connectIrmd(rundir: string, config: TunnelConfig): Promise<Ouro> {
+  try {
+    return await Ouro.connect({ rundir, prog: `tunnel.${config.name}` });
+  } catch (e) {
+    throw new Error(`Cannot reach the IRMd in ${rundir}: ${(e as Error).message}; is "ouro irmd" running (see --rundir)?`);
+  }
+}
+
+/**
+ * Run the tunnel until stopped. The device outlives the IRMd connection:
+ * when the IRMd goes away (restarted, upgraded) the engine stops, and a
+ * new one starts as soon as the IRMd (and the layer) are back, so traffic
+ * resumes by itself. Only the first connection failing is fatal.
+ */
 async function up(config: TunnelConfig, rundir: string): Promise<number> {
   const undo: (() => Promise<void> | void)[] = [];
   const unwind = async () => {
@@ -130,27 +148,25 @@ async function up(config: TunnelConfig, rundir: string): Promise<number> {
     undo.length = 0;
   };
   try {
-    let ouro: Ouro;
-    try {
-      ouro = await Ouro.connect({ rundir, prog: `tunnel.${config.name}` });
-    } catch (e) {
-      throw new Error(`Cannot reach the IRMd in ${rundir}: ${(e as Error).message}; is "ouro irmd" running (see --rundir)?`);
-    }
-    undo.push(() => ouro.close());
+    let ouro: Ouro | undefined = await connectIrmd(rundir, config);
+    undo.push(() => ouro?.close());
     const device = await openTun({ kind: config.mode, name: config.name });
     undo.push(() => device.close());
     {
       using nl = Netlink.open();
       configureInterface(nl, config, device);
     }
-    const transport = ouroTransport(ouro);
-    const tunnel = new Tunnel({ config, device, transport });
-    undo.push(() => tunnel.stop());
-    await tunnel.start();
+    let tunnel: Tunnel | undefined;
+    let irmdState = "connected";
     let stop!: (why: string) => void;
     const stopped = new Promise<string>((r) => (stop = r));
+    let stopping: string | undefined;
+    void stopped.then((w) => (stopping = w));
     const server: ControlServer = await serveControl(controlSocketPath(rundir, config.name), (req) => {
-      if (req.op === "show") return { ok: true, status: tunnel.status() };
+      if (req.op === "show") {
+        if (!tunnel) return { ok: false, message: `the IRMd is not reachable (${irmdState})` };
+        return { ok: true, status: { ...tunnel.status(), irmd: irmdState } };
+      }
       if (req.op === "down") {
         setTimeout(() => stop("down requested"), 0);
         return { ok: true };
@@ -165,14 +181,48 @@ async function up(config: TunnelConfig, rundir: string): Promise<number> {
       Deno.removeSignalListener("SIGINT", onSignal);
       Deno.removeSignalListener("SIGTERM", onSignal);
     });
-    void transport.done.then(() => stop("the IRMd connection ended"));
+    undo.push(() => tunnel?.stop());
     console.log(`Tunnel ${config.name} up: device ${device.name}, listening as ${config.listen}.`);
-    const why = await stopped;
-    const code = why === "the IRMd connection ended" ? 1 : 0;
-    if (code) console.error(`ouro tunnel: ${why}; shutting down.`);
-    else console.log(`Tunnel ${config.name} shutting down (${why}).`);
+    const sleep = (ms: number) => Promise.race([stopped, new Promise((r) => setTimeout(r, ms))]);
+    for (let waitMs = reconnectMinMs; !stopping;) {
+      if (!ouro) {
+        try {
+          ouro = await Ouro.connect({ rundir, prog: `tunnel.${config.name}` });
+        } catch {
+          await sleep(waitMs);
+          waitMs = Math.min(reconnectMaxMs, waitMs * 2);
+          continue;
+        }
+      }
+      const transport = ouroTransport(ouro);
+      const t = new Tunnel({ config, device, transport });
+      try {
+        await t.start();
+      } catch (e) {
+        // the IRMd is back but not the layer yet (name.reg fails): try again shortly
+        irmdState = `reconnecting: ${(e as Error).message}`;
+        await t.stop();
+        await ouro.close().catch(() => {});
+        ouro = undefined;
+        await sleep(waitMs);
+        waitMs = Math.min(reconnectMaxMs, waitMs * 2);
+        continue;
+      }
+      if (irmdState !== "connected") log.warn(`reconnected to the IRMd in ${rundir}; tunnel ${config.name} resumes`);
+      tunnel = t;
+      irmdState = "connected";
+      waitMs = reconnectMinMs;
+      const lost = await Promise.race([stopped.then(() => false), transport.done.then(() => true)]);
+      if (!lost) break;
+      irmdState = "reconnecting";
+      log.warn(`lost the IRMd in ${rundir}; tunnel ${config.name} keeps its device and reconnects`);
+      await t.stop();
+      await ouro.close().catch(() => {});
+      ouro = undefined;
+    }
+    console.log(`Tunnel ${config.name} shutting down (${stopping}).`);
     await unwind();
-    return code;
+    return 0;
   } catch (e) {
     await unwind();
     throw e;

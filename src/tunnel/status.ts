@@ -73,6 +73,8 @@ export interface TunnelStatus {
   layer?: string;
   addresses: string[];
   uptimeMs: number;
+  /** The IRMd connection as `ouro tunnel up` sees it: `connected` or `reconnecting…`. */
+  irmd?: string;
   counters: {
     dropUnroutable: number;
     dropMulticast: number;
@@ -136,6 +138,7 @@ export function formatStatus(s: TunnelStatus, now: number): string {
   out.push(`  listening name: ${s.listen}${s.layer ? ` (layer ${s.layer})` : ""}`);
   if (s.addresses.length) out.push(`  addresses: ${s.addresses.join(", ")}`);
   out.push(`  mtu: ${s.mtu}`);
+  if (s.irmd && s.irmd !== "connected") out.push(`  irmd: ${s.irmd}`);
   const c = s.counters;
   const drops = [
     c.dropUnroutable ? `${c.dropUnroutable} unroutable` : "",
