@@ -59,6 +59,12 @@ export const DELT_RDV_NS = 100_000_000;
 export const MAX_RDV_NS = 1_000_000_000;
 /** Retransmissions whose RTO reaches this (2^36 ns ≈ 68.7 s) take the flow down. */
 export const RTO_MAX_NS = 2 ** 36;
+/**
+ * Pure ACKs in a row that leave the oldest unacknowledged packet unacked
+ * before it is resent without waiting for its RTO (ouro extension: the
+ * receiver acknowledges at once when a packet lands beyond a hole).
+ */
+export const DUPACK_THRESHOLD = 1;
 /** Delayed-ACK wheel slot, ns (2^18). */
 export const ACK_SLOT_NS = 2 ** 18;
 

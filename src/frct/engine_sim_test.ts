@@ -162,10 +162,13 @@ Deno.test("frct engine sim: a slow consumer bounds the sender's queue by the win
 });
 
 Deno.test("frct engine sim: a silent peer takes a reliable flow down (EFLOWDOWN)", () => {
-  const r = simulate({ rtx: true, count: 1000, link: LOSSY, cutAtNs: 200e6, maxSimNs: 300e9 });
-  assertEquals(r.gone.length, 1);
-  assertEquals(r.gone[0]!.g.errno, Errno.EFLOWDOWN);
-  const at = r.gone[0]!.atNs / 1e9;
+  // cut early: data is still in flight (fast retransmit clears a lossy window quickly)
+  const r = simulate({ rtx: true, count: 1000, link: LOSSY, cutAtNs: 20e6, maxSimNs: 300e9 });
+  // if the cut left the peer's window closed, rendez-vous reports ECONNRESET every second first
+  const down = r.gone.filter((x) => x.g.errno === Errno.EFLOWDOWN);
+  assertEquals(down.length, 1);
+  assert(r.gone.every((x) => x.g.errno === Errno.EFLOWDOWN || x.g.errno === Errno.ECONNRESET));
+  const at = down[0]!.atNs / 1e9;
   assert(at > 100 && at < 140, `down after ${at} s`);
   assert(r.a.down && !r.a.lingering);
   const e = assertThrows(() => r.a.send(sdu(0), r.simNs), OuroError) as OuroError;

@@ -82,6 +82,8 @@ export interface FrctStats {
   reorderQueued: number;
   /** Packets sent again. */
   retransmissions: number;
+  /** Of those, sent on duplicate ACKs before the RTO expired. */
+  fastRetransmissions: number;
   /** RTT samples taken. */
   rttEstimates: number;
   /** Duplicate packets received (dropped). */
