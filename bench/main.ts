@@ -5,11 +5,13 @@
  */
 import { benchLocal } from "./local.ts";
 import { benchEth, benchUdp } from "./net.ts";
+import { benchTrust } from "./trust.ts";
 
 const SECTIONS: Record<string, (quick: boolean) => Promise<void>> = {
   local: benchLocal,
   udp: benchUdp,
   eth: benchEth,
+  trust: benchTrust,
 };
 
 const quick = Deno.args.includes("--quick");
