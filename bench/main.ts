@@ -5,12 +5,14 @@
  */
 import { benchLocal } from "./local.ts";
 import { benchEth, benchUdp } from "./net.ts";
+import { benchScale } from "./scale.ts";
 import { benchTrust } from "./trust.ts";
 
 const SECTIONS: Record<string, (quick: boolean) => Promise<void>> = {
   local: benchLocal,
   udp: benchUdp,
   eth: benchEth,
+  scale: benchScale,
   trust: benchTrust,
 };
 
