@@ -7,6 +7,7 @@ import { benchLocal } from "./local.ts";
 import { benchEth, benchUdp } from "./net.ts";
 import { benchScale } from "./scale.ts";
 import { benchTrust } from "./trust.ts";
+import { benchVpn } from "./vpn.ts";
 
 const SECTIONS: Record<string, (quick: boolean) => Promise<void>> = {
   local: benchLocal,
@@ -14,6 +15,7 @@ const SECTIONS: Record<string, (quick: boolean) => Promise<void>> = {
   eth: benchEth,
   scale: benchScale,
   trust: benchTrust,
+  vpn: benchVpn,
 };
 
 const quick = Deno.args.includes("--quick");
