@@ -49,15 +49,34 @@ interface Collected {
   best: { path: string; mbps: number; rate: string }[];
 }
 
-function pingRows(path: string, r: PingerResult, refs: { paced?: number; flood?: number }, kernel?: number): Row[] {
+function pingRows(
+  path: string,
+  r: PingerResult,
+  refs: { paced?: number; flood?: number },
+  kernel?: number,
+): Row[] {
   const goal = NET_REFERENCE.goal.pingUs;
   return r.sizes.flatMap((s) => [
     [
-      path, s.size, "back-to-back", f1(s.flood.medianUs), f1(s.flood.p99Us), s.flood.rtPerS.toFixed(0), s.flood.lost,
-      s.size === 64 && refs.flood ? f2(refs.flood / s.flood.medianUs) : "-", "-", "-",
+      path,
+      s.size,
+      "back-to-back",
+      f1(s.flood.medianUs),
+      f1(s.flood.p99Us),
+      s.flood.rtPerS.toFixed(0),
+      s.flood.lost,
+      s.size === 64 && refs.flood ? f2(refs.flood / s.flood.medianUs) : "-",
+      "-",
+      "-",
     ],
     [
-      path, s.size, "every 5 ms", f1(s.paced.medianUs), f1(s.paced.p99Us), "-", s.paced.lost,
+      path,
+      s.size,
+      "every 5 ms",
+      f1(s.paced.medianUs),
+      f1(s.paced.p99Us),
+      "-",
+      s.paced.lost,
       s.size === 64 && refs.paced ? f2(refs.paced / s.paced.medianUs) : "-",
       s.size === 64 ? f2(goal / s.paced.medianUs) : "-",
       s.size === 64 && kernel ? f2(s.paced.medianUs / kernel) : "-",
@@ -72,30 +91,97 @@ function rates(quick: boolean): number[] {
 
 const rateName = (r: number) => (r === 0 ? "flood" : r >= 1e9 ? `${r / 1e9}G` : `${r / 1e6}M`);
 
-function tputRows(path: string, runs: [number, PerfResult | FloodResult][], ref: number | undefined, c: Collected): Row[] {
+function tputRows(
+  path: string,
+  runs: [number, PerfResult | FloodResult][],
+  ref: number | undefined,
+  c: Collected,
+): Row[] {
   // the best receive rate among runs that lost < 1%
   let best = { mbps: 0, rate: "-" };
   for (const [rate, r] of runs) {
-    if ((r.lossPercent ?? 100) < 1 && (r.receivedMbps ?? 0) > best.mbps) best = { mbps: r.receivedMbps!, rate: rateName(rate) };
+    if ((r.lossPercent ?? 100) < 1 && (r.receivedMbps ?? 0) > best.mbps) {
+      best = { mbps: r.receivedMbps!, rate: rateName(rate) };
+    }
   }
   c.best.push({ path, ...best });
   return runs.map(([rate, r]) => [
-    path, rateName(rate), f1(r.sentMbps), f1(r.receivedMbps ?? NaN), r.lossPercent ?? "?",
+    path,
+    rateName(rate),
+    f1(r.sentMbps),
+    f1(r.receivedMbps ?? NaN),
+    r.lossPercent ?? "?",
     ref && (r.lossPercent ?? 100) < 1 ? f2((r.receivedMbps ?? 0) / ref) : "-",
     (r.lossPercent ?? 100) < 1 ? f2((r.receivedMbps ?? 0) / NET_REFERENCE.goal.mbps) : "-",
   ]);
 }
 
 /** Bootstrap the lower layer "low" on both ends, naming the given peers for udp4. */
-async function lowerLayer(kind: Kind, a: TestDaemon, b: TestDaemon, l: Link, names: string[]): Promise<void> {
+async function lowerLayer(
+  kind: Kind,
+  a: TestDaemon,
+  b: TestDaemon,
+  l: Link,
+  names: string[],
+): Promise<void> {
   if (kind === "udp") {
     const peersOf = (ip: string, ns: string[]) => ns.flatMap((n) => ["peer", `${n}=${ip}`]);
     // a reaches b's names, b reaches a's (uni.a and the layer name for enrollment)
-    await irm(a, "ipcp", "bootstrap", "name", "low.a", "type", "udp4", "layer", "low", "ip", l.ipA, ...peersOf(l.ipB, [...names, "uni.b"]));
-    await irm(b, "ipcp", "bootstrap", "name", "low.b", "type", "udp4", "layer", "low", "ip", l.ipB, ...peersOf(l.ipA, ["uni.a", "net"]));
+    await irm(
+      a,
+      "ipcp",
+      "bootstrap",
+      "name",
+      "low.a",
+      "type",
+      "udp4",
+      "layer",
+      "low",
+      "ip",
+      l.ipA,
+      ...peersOf(l.ipB, [...names, "uni.b"]),
+    );
+    await irm(
+      b,
+      "ipcp",
+      "bootstrap",
+      "name",
+      "low.b",
+      "type",
+      "udp4",
+      "layer",
+      "low",
+      "ip",
+      l.ipB,
+      ...peersOf(l.ipA, ["uni.a", "net"]),
+    );
   } else {
-    await irm(a, "ipcp", "bootstrap", "name", "low.a", "type", "eth-dix", "layer", "low", "dev", l.devA);
-    await irm(b, "ipcp", "bootstrap", "name", "low.b", "type", "eth-dix", "layer", "low", "dev", l.devB);
+    await irm(
+      a,
+      "ipcp",
+      "bootstrap",
+      "name",
+      "low.a",
+      "type",
+      "eth-dix",
+      "layer",
+      "low",
+      "dev",
+      l.devA,
+    );
+    await irm(
+      b,
+      "ipcp",
+      "bootstrap",
+      "name",
+      "low.b",
+      "type",
+      "eth-dix",
+      "layer",
+      "low",
+      "dev",
+      l.devB,
+    );
   }
 }
 
@@ -127,7 +213,9 @@ async function overLayer(
       warm: 200,
     });
     const tput: [number, PerfResult][] = [];
-    for (const r of rates(quick)) tput.push([r, await perf(a, `perf.${layer}`, 1400, quick ? 1000 : 3000, r || undefined)]);
+    for (const r of rates(quick)) {
+      tput.push([r, await perf(a, `perf.${layer}`, 1400, quick ? 1000 : 3000, r || undefined)]);
+    }
     return { ping, tput };
   } finally {
     await stopAll(ps, pf);
@@ -148,7 +236,15 @@ async function benchTwoHosts(kind: Kind, quick: boolean): Promise<void> {
     await unicastLayer(a, b);
     const setupMs = performance.now() - t1;
     const uni = await overLayer(topo, a, b, "net", quick);
-    console.log(`setup: ${lower} layer + measurements ${((t1 - t0) / 1000).toFixed(1)} s; unicast bootstrap + enroll + connect ${setupMs.toFixed(0)} ms; first flow allocation: ${lower} ${low.ping.allocMs.toFixed(1)} ms, unicast ${uni.ping.allocMs.toFixed(1)} ms`);
+    console.log(
+      `setup: ${lower} layer + measurements ${
+        ((t1 - t0) / 1000).toFixed(1)
+      } s; unicast bootstrap + enroll + connect ${
+        setupMs.toFixed(0)
+      } ms; first flow allocation: ${lower} ${low.ping.allocMs.toFixed(1)} ms, unicast ${
+        uni.ping.allocMs.toFixed(1)
+      } ms`,
+    );
 
     // baselines over the same veth
     const n = quick ? 300 : 2000, paced = quick ? 100 : 400;
@@ -159,21 +255,68 @@ async function benchTwoHosts(kind: Kind, quick: boolean): Promise<void> {
     const udpTput: [number, FloodResult][] = [];
     try {
       udpPing = await pingUdp(topo.nsOf("a"), `${l.ipB}:7777`, { count: n, paced, warm: 200 });
-      for (const r of rates(quick)) udpTput.push([r, await floodUdp(topo.nsOf("a"), `${l.ipB}:7777`, 1400, quick ? 1000 : 3000, r || undefined)]);
+      for (const r of rates(quick)) {
+        udpTput.push([
+          r,
+          await floodUdp(
+            topo.nsOf("a"),
+            `${l.ipB}:7777`,
+            1400,
+            quick ? 1000 : 3000,
+            r || undefined,
+          ),
+        ]);
+      }
     } finally {
       await kill(srv);
     }
     const iperf: [number, FloodResult][] = [];
     for (const r of rates(quick)) {
-      const x = await iperfUdp(topo.nsOf("a"), topo.nsOf("b"), l.ipB, 1400, quick ? 1000 : 3000, String(r));
+      const x = await iperfUdp(
+        topo.nsOf("a"),
+        topo.nsOf("b"),
+        l.ipB,
+        1400,
+        quick ? 1000 : 3000,
+        String(r),
+      );
       if (x) iperf.push([r, x]);
     }
 
     c.ping.push(...pingRows(`${lower} (app over the IPCP)`, low.ping, {}, k64.paced.medianUs));
-    c.ping.push(...pingRows(`unicast over ${lower}`, uni.ping, { paced: ref.pingUs, flood: ref.floodUs }, k64.paced.medianUs));
+    c.ping.push(
+      ...pingRows(
+        `unicast over ${lower}`,
+        uni.ping,
+        { paced: ref.pingUs, flood: ref.floodUs },
+        k64.paced.medianUs,
+      ),
+    );
     for (const [size, k] of [[64, k64], [1400, k1400]] as const) {
-      c.ping.push(["baseline: kernel ICMP ping", size, "flood (-f), avg", f1(k.flood.avgUs), "-", k.flood.rtPerS.toFixed(0), "-", "-", "-", "-"]);
-      c.ping.push(["baseline: kernel ICMP ping", size, "every 5 ms", f1(k.paced.medianUs), f1(k.paced.p99Us), "-", "-", "-", "-", "-"]);
+      c.ping.push([
+        "baseline: kernel ICMP ping",
+        size,
+        "flood (-f), avg",
+        f1(k.flood.avgUs),
+        "-",
+        k.flood.rtPerS.toFixed(0),
+        "-",
+        "-",
+        "-",
+        "-",
+      ]);
+      c.ping.push([
+        "baseline: kernel ICMP ping",
+        size,
+        "every 5 ms",
+        f1(k.paced.medianUs),
+        f1(k.paced.p99Us),
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",
+      ]);
     }
     c.ping.push(...pingRows("baseline: bare Deno UDP echo", udpPing, {}, k64.paced.medianUs));
 
@@ -184,9 +327,22 @@ async function benchTwoHosts(kind: Kind, quick: boolean): Promise<void> {
   });
   if (!c.ping.length) return;
   printTable(
-    `Ping RTT, 2 namespaces on a veth (library pinger; "every 5 ms" is the comparable of oping's default). ` +
-      `Reference ${lower}: ${ref.pingUs} µs median${Number.isFinite(ref.floodUs) ? `, ${ref.floodUs} µs flooded` : ""}; goal ≤ ${NET_REFERENCE.goal.pingUs} µs.`,
-    ["path", "bytes", "mode", "median µs", "p99 µs", "rt/s", "lost", "ref/ours", "goal/ours", "ours/kernel"],
+    `Ping RTT, 2 namespaces on a veth (library pinger; compare the reference's median with "every 5 ms": oping paces its pings). ` +
+      `Reference ${lower}: ${ref.pingUs} µs median${
+        Number.isFinite(ref.floodUs) ? `, ${ref.floodUs} µs flooded` : ""
+      }; goal ≤ ${NET_REFERENCE.goal.pingUs} µs.`,
+    [
+      "path",
+      "bytes",
+      "mode",
+      "median µs",
+      "p99 µs",
+      "rt/s",
+      "lost",
+      "ref/ours",
+      "goal/ours",
+      "ours/kernel",
+    ],
     c.ping,
   );
   printTable(
@@ -198,7 +354,11 @@ async function benchTwoHosts(kind: Kind, quick: boolean): Promise<void> {
     "Best rate received with < 1% loss",
     ["path", "at rate", "Mb/s", "ours/ref", "ours/goal"],
     c.best.map((b) => [
-      b.path, b.rate, f1(b.mbps), b.path.startsWith("unicast") ? f2(b.mbps / ref.mbps) : "-", f2(b.mbps / NET_REFERENCE.goal.mbps),
+      b.path,
+      b.rate === "-" ? "none < 1% loss" : b.rate,
+      f1(b.mbps),
+      b.path.startsWith("unicast") ? f2(b.mbps / ref.mbps) : "-",
+      f2(b.mbps / NET_REFERENCE.goal.mbps),
     ]),
   );
 }

@@ -172,7 +172,9 @@ async function udpMode(to: string, opts: Opts): Promise<PingerResult> {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const r = await Promise.race([
         pending,
-        new Promise<null>((res) => timer = setTimeout(() => res(null), Math.max(1, end - performance.now()))),
+        new Promise<null>((res) =>
+          timer = setTimeout(() => res(null), Math.max(1, end - performance.now()))
+        ),
       ]);
       clearTimeout(timer);
       if (!r) return false;
@@ -204,7 +206,12 @@ async function udpServer(hostname: string, port: number): Promise<void> {
   }
 }
 
-async function udpFlood(to: string, size: number, ms: number, rateBps?: number): Promise<FloodResult> {
+async function udpFlood(
+  to: string,
+  size: number,
+  ms: number,
+  rateBps?: number,
+): Promise<FloodResult> {
   const peer = { transport: "udp" as const, ...hostPort(to) };
   const sock = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
   const buf = new Uint8Array(size);
@@ -243,11 +250,21 @@ async function udpFlood(to: string, size: number, ms: number, rateBps?: number):
 if (import.meta.main) {
   const [mode, a, b, c, d, ...rest] = Deno.args;
   let res: unknown;
-  if (mode === "ouro") res = await ouroMode(a!, b!, parseOpts([c, d, ...rest].filter((x) => x !== undefined)));
-  else if (mode === "udp") res = await udpMode(a!, parseOpts([b, c, d, ...rest].filter((x) => x !== undefined)));
-  else if (mode === "udp-server") await udpServer(a!, Number(b));
-  else if (mode === "udp-flood") res = await udpFlood(a!, Number(b), Number(c), d ? Number(d) : undefined);
-  else throw new Error(`pinger: unknown mode ${mode}`);
+  if (mode === "ouro") {
+    res = await ouroMode(
+      a!,
+      b!,
+      parseOpts([c, d, ...rest].filter((x) => x !== undefined)),
+    );
+  } else if (mode === "udp") {
+    res = await udpMode(
+      a!,
+      parseOpts([b, c, d, ...rest].filter((x) => x !== undefined)),
+    );
+  } else if (mode === "udp-server") await udpServer(a!, Number(b));
+  else if (mode === "udp-flood") {
+    res = await udpFlood(a!, Number(b), Number(c), d ? Number(d) : undefined);
+  } else throw new Error(`pinger: unknown mode ${mode}`);
   console.log(JSON.stringify(res));
   Deno.exit(0);
 }

@@ -60,7 +60,9 @@ interface UniDetail {
 /** The unicast IPCP's details, asked over a control connection (no CLI process per poll). */
 async function detailOf(o: Ouro, i: number): Promise<UniDetail | undefined> {
   const r = await o.request({ op: "ipcp.list" }).catch(() => undefined);
-  const row = (r?.ipcps as { name: string; detail?: UniDetail }[] | undefined)?.find((x) => x.name === uni(i));
+  const row = (r?.ipcps as { name: string; detail?: UniDetail }[] | undefined)?.find((x) =>
+    x.name === uni(i)
+  );
   return row?.detail;
 }
 
@@ -111,7 +113,11 @@ export async function benchScale(quick: boolean): Promise<void> {
     for (const [a, b] of links) await topo.link(String(a), String(b));
     const ds: TestDaemon[] = [];
     await limited(nodes, 4, async (x) => void (ds[Number(x)] = await topo.daemon(x)));
-    rows.push(["namespaces, veths, daemons", `${n} nodes, ${links.length} links`, f1((performance.now() - t) / 1000) + " s"]);
+    rows.push([
+      "namespaces, veths, daemons",
+      `${n} nodes, ${links.length} links`,
+      f1((performance.now() - t) / 1000) + " s",
+    ]);
     const rssIdle = await Promise.all(ds.map((d) => rssMiB(d.proc.pid)));
     // control connections from here (the sockets are files: no namespace in the way)
     const os: Ouro[] = [];
@@ -163,15 +169,34 @@ async function measure(
       await os[i]!.request({
         op: "ipcp.bootstrap",
         name,
-        conf: { layer: `l${k}`, options: { ip: mine.ip, peers: `${uni(Number(mine.peer))}=${mine.peerIp}` } },
+        conf: {
+          layer: `l${k}`,
+          options: { ip: mine.ip, peers: `${uni(Number(mine.peer))}=${mine.peerIp}` },
+        },
       });
     }
   });
-  rows.push([`udp4 lower layers`, `${2 * links.length} IPCPs`, f1((performance.now() - t) / 1000) + " s"]);
+  rows.push([
+    `udp4 lower layers`,
+    `${2 * links.length} IPCPs`,
+    f1((performance.now() - t) / 1000) + " s",
+  ]);
 
   // the unicast layer: 0 bootstraps, i enrols via i-1, then connects to its neighbours below i
   t = performance.now();
-  await irm(ds[0]!, "ipcp", "bootstrap", "name", uni(0), "type", "unicast", "layer", "net", ...FAST_LS, "autobind");
+  await irm(
+    ds[0]!,
+    "ipcp",
+    "bootstrap",
+    "name",
+    uni(0),
+    "type",
+    "unicast",
+    "layer",
+    "net",
+    ...FAST_LS,
+    "autobind",
+  );
   await irm(ds[0]!, "name", "register", uni(0), "layer", "l*");
   const enrolMs: number[] = [];
   const connMs: number[] = [];
@@ -197,8 +222,16 @@ async function measure(
     f1((tLast - t) / 1000) + " s",
   ]);
   const es = enrolMs.sort((a, b) => a - b), cs = connMs.sort((a, b) => a - b);
-  rows.push(["  one enrolment, `ouro irm ipcp enroll` (median / max)", "", `${f1(quantile(es, 0.5))} / ${f1(es.at(-1)!)} ms`]);
-  rows.push(["  one connect, `ouro irm ipcp connect` (median / max)", "", `${f1(quantile(cs, 0.5))} / ${f1(cs.at(-1)!)} ms`]);
+  rows.push([
+    "  one enrolment, `ouro irm ipcp enroll` (median / max)",
+    "",
+    `${f1(quantile(es, 0.5))} / ${f1(es.at(-1)!)} ms`,
+  ]);
+  rows.push([
+    "  one connect, `ouro irm ipcp connect` (median / max)",
+    "",
+    `${f1(quantile(cs, 0.5))} / ${f1(cs.at(-1)!)} ms`,
+  ]);
   rows.push(["  baseline: `ouro irm ipcp list`", "", `${f1(cliMs)} ms`]);
 
   // routing convergence: every node has a route to every other address
@@ -226,7 +259,8 @@ async function measure(
     let first: number | undefined, tries = 0;
     while (first === undefined && performance.now() - tr < 20000) {
       tries++;
-      const r = await pingOuro(topo.nsOf("0"), ds[0]!.rundir, "far.ping", { count: 0, paced: 0 }).catch(() => undefined);
+      const r = await pingOuro(topo.nsOf("0"), ds[0]!.rundir, "far.ping", { count: 0, paced: 0 })
+        .catch(() => undefined);
       if (r) first = r.allocMs;
       else await sleep(200);
     }
@@ -239,10 +273,15 @@ async function measure(
     for (const h of [1, 2, 3]) {
       const src = fromFar.findIndex((x, i) => x === h && i !== 0);
       if (src < 0) continue;
-      const r = await pingOuro(topo.nsOf(String(src)), ds[src]!.rundir, "far.ping", { count: 0, paced: 0 }).catch(() =>
-        undefined
-      );
-      rows.push([`first flow allocation ${src} → ${far} (${h} hops)`, "", `${f1(r?.allocMs ?? NaN)} ms`]);
+      const r = await pingOuro(topo.nsOf(String(src)), ds[src]!.rundir, "far.ping", {
+        count: 0,
+        paced: 0,
+      }).catch(() => undefined);
+      rows.push([
+        `first flow allocation ${src} → ${far} (${h} hops)`,
+        "",
+        `${f1(r?.allocMs ?? NaN)} ms`,
+      ]);
     }
     // RTT over the longest path against one hop
     const opts = { sizes: [64], count: quick ? 200 : 1000, paced: quick ? 50 : 200, warm: 50 };
