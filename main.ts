@@ -18,6 +18,7 @@ const COMMANDS: Record<string, Cmd> = {
   cbr: { about: "send or receive a constant bit rate (ocbr)", run: async (a) => (await import("./src/tools/cbr.ts")).cbrMain(a) },
   echo: { about: "echo one message (oecho)", run: async (a) => (await import("./src/tools/echo.ts")).echoMain(a) },
   cat: { about: "netcat over a flow: stdin/stdout through a name", run: async (a) => (await import("./src/tools/cat.ts")).catMain(a) },
+  bc: { about: "write to or listen on a broadcast layer (obc)", run: async (a) => (await import("./src/tools/bc.ts")).bcMain(a) },
   tunnel: { about: "IP over Ouroboros flows: a WireGuard-style VPN", run: async (a) => (await import("./src/tunnel/cli.ts")).tunnelMain(a) },
   demo: { about: "run a self-contained demo on a temporary daemon", run: async (a) => (await import("./src/tools/demo.ts")).demoMain(a) },
 };
