@@ -7,7 +7,9 @@
  * transfer with matching hashes, `show`, and a peer's IRMd killed and
  * restarted with traffic resuming by itself. Three hosts in a line: the
  * tunnels run over a unicast layer on top of udp4, so a ↔ c crosses b's
- * forwarding. Figures (RTT, throughput, resume time) are printed.
+ * forwarding. Pinned keys: a host whose key the server's IRMd does not
+ * pin gets no flow, and gets in once given its key. Figures (RTT,
+ * throughput, resume time) are printed.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./util/assert.ts";
 import { Proc, sha256, TestDaemon } from "./util/daemon.ts";
@@ -235,6 +237,85 @@ Deno.test({
     const toC = st.peers.find((x: { name: string }) => x.name === "tun.3");
     assertEquals(toC.state, "up");
     assertEquals(toC.flows[0].cipher, "chacha20-poly1305");
+  } finally {
+    for (const p of procs) p.kill("SIGTERM");
+    for (const p of procs) await p.done();
+    await topo.destroy();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A self-signed EC certificate and key for `cn` (PEM). */
+async function selfSigned(dir: string, cn: string): Promise<{ crt: string; key: string }> {
+  const r = await sh([
+    "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+    "-keyout", `${dir}/${cn}.key`, "-out", `${dir}/${cn}.crt`, "-days", "2", "-subj", `/CN=${cn}`,
+  ]);
+  assertEquals(r.code, 0, r.err);
+  return { crt: await Deno.readTextFile(`${dir}/${cn}.crt`), key: await Deno.readTextFile(`${dir}/${cn}.key`) };
+}
+
+async function writeFiles(root: string, files: Record<string, string>): Promise<void> {
+  for (const [p, text] of Object.entries(files)) {
+    await Deno.mkdir(`${root}/${p.slice(0, p.lastIndexOf("/"))}`, { recursive: true });
+    await Deno.writeTextFile(`${root}/${p}`, text);
+  }
+}
+
+Deno.test({
+  name: "tunnel (net): with pinned peer keys only the pinned host gets a flow; it gets in once it has its key",
+  ignore: ignore || (await sh(["sh", "-c", "command -v openssl"])).code !== 0,
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const topo = await Topology.create("tk", ["a", "b"]);
+  const dir = await Deno.makeTempDir({ prefix: "ouro-tunnel-pin-" });
+  const procs: Proc[] = [];
+  try {
+    const l = await topo.link("a", "b");
+    const ns = { a: topo.nsOf("a"), b: topo.nsOf("b") };
+    const a = await selfSigned(dir, "tun.1");
+    const b = await selfSigned(dir, "tun.2");
+    // a serves tun.1 with its certificate and accepts only b's key; b starts with nothing
+    await writeFiles(`${dir}/sec-a`, {
+      "server/tun.1/crt.pem": a.crt,
+      "server/tun.1/key.pem": a.key,
+      "server/tun.1/peers/b.pem": b.crt,
+    });
+    await Deno.mkdir(`${dir}/sec-b`);
+    const udp = (me: string, ip: string, peer: number, peerIp: string) =>
+      `[udp4."udp.${me}"]\nbootstrap = "wan"\nip = "${ip}"\npeers = "tun.${peer}=${peerIp}"\n`;
+    await Deno.writeTextFile(`${dir}/irmd-a.toml`, udp("a", l.ipA, 2, l.ipB));
+    await Deno.writeTextFile(`${dir}/irmd-b.toml`, udp("b", l.ipB, 1, l.ipA));
+    // b always connects; a only answers
+    await Deno.writeTextFile(`${dir}/1.toml`, tunnelConfig(1, "wan", [2]) + `connect = "never"\n`);
+    await Deno.writeTextFile(`${dir}/2.toml`, tunnelConfig(2, "wan", [1]) + `connect = "always"\n`);
+    const da = await topo.daemon("a", ["--config", `${dir}/irmd-a.toml`, "--secdir", `${dir}/sec-a`]);
+    const db = await topo.daemon("b", ["--config", `${dir}/irmd-b.toml`, "--secdir", `${dir}/sec-b`]);
+    procs.push(await tunnelUp(ns.a, `${dir}/1.toml`, da.rundir));
+    procs.push(await tunnelUp(ns.b, `${dir}/2.toml`, db.rundir));
+
+    // refused by a's IRMd: b presents no certificate
+    let st = { peers: [{ state: "", lastError: "" }] };
+    for (let i = 0; i < 50 && !st.peers[0]!.lastError; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      st = JSON.parse(await show(ns.b, db.rundir, "ouro2"));
+    }
+    assert(st.peers[0]!.state !== "up" && st.peers[0]!.lastError !== "", JSON.stringify(st.peers[0]));
+    assert(!(await ping(ns.b, "10.9.0.1", 2)).ok);
+    console.log(`unpinned b refused: ${st.peers[0]!.lastError}`);
+
+    // b gets its key (and pins a's): the tunnel's next retry goes through, authenticated both ways
+    await writeFiles(`${dir}/sec-b`, {
+      "client/tun.1/crt.pem": b.crt,
+      "client/tun.1/key.pem": b.key,
+      "client/tun.1/peers/a.pem": a.crt,
+    });
+    const ms = await pingUntil(ns.b, "10.9.0.1", 25000);
+    assert((await ping(ns.a, "fd00:9::2")).ok);
+    const up = JSON.parse(await show(ns.b, db.rundir, "ouro2"));
+    assertEquals([up.peers[0].state, up.peers[0].flows[0].cipher], ["up", "chacha20-poly1305"]);
+    console.log(`with its key b got through ${ms} ms later`);
   } finally {
     for (const p of procs) p.kill("SIGTERM");
     for (const p of procs) await p.done();
