@@ -93,7 +93,7 @@ function summary(c: TunnelConfig): string {
   ];
   for (const p of c.peers) {
     const cls = p.classes.map((k) => `${k.name}=${k.qos}`).join(" ");
-    lines.push(`peer ${p.name}: ${p.allowedIps.map(formatPrefix).join(" ") || "(everything)"} [${cls}]`);
+    lines.push(`peer ${p.name}: ${p.allowedIps.map(formatPrefix).join(" ") || "(everything)"} [${cls}] encryption ${p.encryption}`);
   }
   return lines.join("\n");
 }
