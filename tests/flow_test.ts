@@ -355,8 +355,8 @@ Deno.test("flow: qos voice never waits for retransmissions: loss shows, nothing 
   });
 });
 
-Deno.test("flow: an app can ask for encryption itself; a bad choice is refused before anything is sent", async () => {
-  await withDaemon(false, async (d) => {
+for (const direct of [false, true]) Deno.test(`flow (${direct ? "direct" : "local IPCP"}): an app can ask for encryption itself; a bad choice is refused`, async () => {
+  await withDaemon(direct, async (d) => {
     const server = await Ouro.connect({ rundir: d.rundir });
     await server.bind("wants.secrecy", { layer: "L" });
     const c = await Ouro.connect({ rundir: d.rundir });

@@ -37,11 +37,9 @@ const NODES = {
   d: { addr: ["10.9.0.4/24", "10.40.0.1/16"] },
 } as const;
 
-// "preferred": on one host the IRMd does not apply a flow's own encryption
-// request yet (FlowBroker.alloc's same-host path calls oap.local(dst) without
-// it), so "required" would refuse every flow here; tunnel_net_test.ts covers it.
+// encryption is left at its default ("required"): same-host flows are encrypted too
 function configOf(n: keyof typeof NODES): string {
-  const head = `[interface]\nname = "ouro${n}"\naddress = ${JSON.stringify(NODES[n].addr)}\nlisten = "tun.${n}"\nlayer = "L"\nkeepalive = 2\nencryption = "preferred"\n`;
+  const head = `[interface]\nname = "ouro${n}"\naddress = ${JSON.stringify(NODES[n].addr)}\nlisten = "tun.${n}"\nlayer = "L"\nkeepalive = 2\n`;
   if (n !== "a") return head + `[[peer]]\nname = "tun.a"\nallowed-ips = ["10.9.0.1/32", "fd00:9::1/128"]\n`;
   return head +
     `[[peer]]\nname = "tun.b"\nallowed-ips = ["10.9.0.2/32", "fd00:9::2/128"]\n` +

@@ -120,7 +120,12 @@ export class Ouro {
   #flow(r: Record<string, unknown>): Flow {
     const d = r.direct as { path?: string; peer: number } | undefined;
     const crypto = { cipherNid: Number(r.cipherNid ?? 0), key: typeof r.key === "string" ? r.key : undefined };
-    return new Flow(this.client, r.flowId as number, qosFromJson(r.qos), String(r.name), Number(r.mpl), d, crypto);
+    const f = new Flow(this.client, r.flowId as number, qosFromJson(r.qos), String(r.name), Number(r.mpl), d, crypto);
+    const p = r.peer as { authenticated?: unknown; cn?: unknown } | undefined;
+    if (p && typeof p === "object") {
+      f.peer = { authenticated: p.authenticated === true, cn: typeof p.cn === "string" ? p.cn : undefined };
+    }
+    return f;
   }
 
   /**

@@ -119,6 +119,11 @@ export class Flow {
   #downReason: string | undefined;
   /** Current per-flow defaults. */
   options: FlowOptions = {};
+  /**
+   * What OAP proved about the other end: `authenticated` when it showed a
+   * certificate or pinned key we trust, with the certificate's CN.
+   */
+  peer: { authenticated: boolean; cn?: string } = { authenticated: false };
 
   /** @internal */
   constructor(

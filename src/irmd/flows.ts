@@ -251,7 +251,7 @@ export class FlowBroker {
     const run = async (): Promise<FlowGrant> => {
       if (this.direct && this.#servedLocally(dst)) {
         const acc = await this.#waitAcceptor(dst);
-        if (acc) return await this.#pairDirect(owner, acc, dst, qos, wantDirect);
+        if (acc) return await this.#pairDirect(owner, acc, dst, qos, wantDirect, encConf);
       }
       const requester = this.#requesterOf(owner);
       const ipcp = await this.#selectIpcp(dst, requester);
@@ -283,9 +283,16 @@ export class FlowBroker {
       new OuroError(Errno.ETIMEDOUT, `Cannot allocate flow to ${dst}: timed out`));
   }
 
-  async #pairDirect(owner: FlowOwner, acc: Acceptor, dst: string, qos: QosSpec, wantDirect: boolean): Promise<FlowGrant> {
+  async #pairDirect(
+    owner: FlowOwner,
+    acc: Acceptor,
+    dst: string,
+    qos: QosSpec,
+    wantDirect: boolean,
+    encConf: EncConf | undefined,
+  ): Promise<FlowGrant> {
     // both OAP halves run here, as in the reference (a failure leaves the acceptor waiting)
-    const crypto = this.oap ? await this.oap.local(dst) : undefined;
+    const oap = this.oap ? await this.oap.local(dst, encConf) : undefined;
     if (!this.#acceptors.includes(acc)) {
       // the acceptor gave up while OAP ran: try again from the top
       const again = await this.#waitAcceptor(dst);
@@ -302,8 +309,15 @@ export class FlowBroker {
     this.log.info(`Flow ${a.id} allocated (direct) for ${owner.pid} to ${dst}.`);
     this.log.info(`Flow ${b.id} accepted by ${acc.owner.pid} for ${dst}.`);
     const link = wantDirect && acc.directPath !== undefined;
-    acc.resolve({ flowId: b.id, qos, mpl: b.mpl, name: dst, direct: link ? { peer: a.id } : undefined, crypto });
-    return { flowId: a.id, qos, mpl: a.mpl, name: dst, direct: link ? { path: acc.directPath, peer: b.id } : undefined, crypto };
+    acc.resolve({ flowId: b.id, qos, mpl: b.mpl, name: dst, direct: link ? { peer: a.id } : undefined, crypto: oap?.server });
+    return {
+      flowId: a.id,
+      qos,
+      mpl: a.mpl,
+      name: dst,
+      direct: link ? { path: acc.directPath, peer: b.id } : undefined,
+      crypto: oap?.client,
+    };
   }
 
   /** IPCP ids by the ids of IPCPs their N-1 flows run over (who sits on whom). */

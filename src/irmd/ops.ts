@@ -36,6 +36,7 @@ function grantReply(g: FlowGrant): Msg {
     direct: g.direct,
     cipherNid: g.crypto?.cipherNid ?? 0,
     key: g.crypto?.key ? toHex(g.crypto.key) : undefined,
+    peer: g.crypto?.peer,
   };
 }
 

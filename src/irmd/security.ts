@@ -27,6 +27,8 @@ export function defaultSecDir(): string {
 export interface FlowCrypto {
   cipherNid: number;
   key?: Uint8Array;
+  /** What OAP proved about the other end (its certificate's CN, if any). */
+  peer?: { authenticated: boolean; cn?: string };
 }
 
 /** OAP for one daemon. */
@@ -53,7 +55,7 @@ export class OapAgent {
       const cipher = cipherByNid(r.cipherNid)?.name ?? `cipher ${r.cipherNid}`;
       this.log.info(`[${oapIdText(r.id)}] Negotiated ${kex} + ${cipher} for ${name} (${side}).`);
     }
-    return { cipherNid: r.cipherNid, key: r.key };
+    return { cipherNid: r.cipherNid, key: r.key, peer: { authenticated: r.peer.authenticated, cn: r.peer.cn } };
   }
 
   /** Client: build the request for a flow to `dst`. */
@@ -79,9 +81,9 @@ export class OapAgent {
   }
 
   /** Both sides in this daemon (same-host flows). */
-  async local(name: string): Promise<FlowCrypto> {
-    const { request, state } = await this.clientPrepare(name);
-    const { response } = await this.serverProcess(name, request);
-    return await this.clientComplete(state, response, name);
+  async local(name: string, encConf?: EncConf): Promise<{ client: FlowCrypto; server: FlowCrypto }> {
+    const { request, state } = await this.clientPrepare(name, encConf);
+    const srv = await this.serverProcess(name, request);
+    return { client: await this.clientComplete(state, srv.response, name), server: srv.crypto };
   }
 }

@@ -49,7 +49,7 @@ export interface TunnelFlow {
   readonly cipher?: string;
   /**
    * The name the peer proved with OAP (its certificate's common name), if
-   * the flow carries it. The app library does not report it yet.
+   * it authenticated.
    */
   readonly peerName?: string;
 }
@@ -97,6 +97,7 @@ function wrap(f: Flow): TunnelFlow {
   return {
     id: f.fd,
     cipher: f.cipher,
+    peerName: f.peer.authenticated ? f.peer.cn : undefined,
     read: () => f.read(),
     write: async (sdu) => {
       try {

@@ -327,7 +327,8 @@ Deno.test("udp ipcp: survives random datagrams (every one counted, none thrown)"
   const n = 2000;
   for (let i = 0; i < n; i++) {
     raw.send(b.addr!, mutate(seeds[i % seeds.length]!, r));
-    if (i % 200 === 199) await new Promise((res) => setTimeout(res, 5));
+    // paced so the kernel never overflows the socket buffer on a loaded machine (those drops are not ours to count)
+    if (i % 50 === 49) await new Promise((res) => setTimeout(res, 3));
   }
   const c = b.counters;
   const total = () => c.rxMalformed + c.rxNoFlow + c.rxMgmt + c.rxPackets;
