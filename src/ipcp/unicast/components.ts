@@ -58,6 +58,8 @@ export class Components {
   readonly confOut: IpcpConfig;
   readonly counters: ComponentCounters = { badAddress: 0 };
   readonly #cm: ConnMgr;
+  /** Neighbours' names, known for the connections this side made. */
+  readonly #names = new Map<number, string>();
 
   /** Initialize every component from the layer config (nothing runs yet). */
   constructor(
@@ -94,7 +96,12 @@ export class Components {
     this.addr = createAddrAuth(u.addrAuthType, u.dt.addrSize, deps.randomAddr).address();
     log.info(`IPCP got address ${this.addr}.`);
     this.ca = createCa(u.congAvoid);
-    this.routing = new Routing({ addr: this.addr, ls: u.dt.routing.ls, log: log.child("routing") });
+    this.routing = new Routing({
+      addr: this.addr,
+      ls: u.dt.routing.ls,
+      log: log.child("routing"),
+      nameOf: (a) => this.#names.get(a),
+    });
     this.dt = new DataTransfer({
       addr: this.addr,
       maxTtl: u.dt.maxTtl,
@@ -178,6 +185,7 @@ export class Components {
       c.flow.close();
       return undefined;
     }
+    if (c.initiator) this.#names.set(Number(a), c.dst);
     return Number(a);
   }
 
@@ -187,8 +195,12 @@ export class Components {
     const fd = c.flow.id;
     const onPacket = this.dt.addFlow(c.flow);
     this.routing.dtConnAdd(addr, fd);
+    const routing = this.routing;
     let gone = false;
-    c.reader.handOver(onPacket, () => {
+    c.reader.handOver((sdu) => {
+      routing.heard(addr);
+      onPacket(sdu);
+    }, () => {
       if (gone) return;
       gone = true;
       this.dt.removeFlow(fd);

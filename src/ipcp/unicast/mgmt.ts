@@ -3,7 +3,9 @@
  * routing (routing/link_state.ts) fed by connection events, LSUs read from
  * and flooded on the "Management" N−1 flows, and a timer that runs the
  * periodic update and recalculation at the layer's `t_update`/`t_recalc`.
- * Links (adjacencies) are the DT connections.
+ * Links (adjacencies) are the DT connections; a neighbour silent on all its
+ * N−1 flows for longer than `t_timeo` has its link taken down until it is
+ * heard again (routing/liveness.ts), each change logged on one line.
  *
  * @example
  * ```ts
@@ -19,6 +21,7 @@ import { type Logger, logger } from "../../lib/log.ts";
 import type { N1Flow } from "../../irmd/n1.ts";
 import type { Pff } from "./pff/pff.ts";
 import { LinkState } from "./routing/link_state.ts";
+import type { LivenessEvent } from "./routing/liveness.ts";
 import type { LsConfig } from "./wire/config.ts";
 import { decodeLsu, encodeLsu } from "./wire/lsu.ts";
 
@@ -34,6 +37,8 @@ export interface RoutingOptions {
   log?: Logger;
   /** Monotonic clock (ms), default `performance.now`. */
   clock?: () => number;
+  /** The name of neighbour `addr` if known (for log lines). */
+  nameOf?: (addr: number) => string | undefined;
 }
 
 /** Counters of the routing component. */
@@ -44,12 +49,22 @@ export interface RoutingCounters {
   lsuTx: number;
   /** SDUs on MGMT flows that were not LSUs, or named addresses out of range. */
   badLsus: number;
+  /** Neighbours declared down after a silence of `t_timeo`. */
+  linkDowns: number;
+  /** Neighbours heard again after being declared down. */
+  linkUps: number;
 }
 
 /** Link-state routing on MGMT flows. */
 export class Routing {
   readonly ls: LinkState;
-  readonly counters: RoutingCounters = { lsuRx: 0, lsuTx: 0, badLsus: 0 };
+  readonly counters: RoutingCounters = {
+    lsuRx: 0,
+    lsuTx: 0,
+    badLsus: 0,
+    linkDowns: 0,
+    linkUps: 0,
+  };
   readonly #mgmt = new Map<number, N1Flow>();
   readonly #log: Logger;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -66,6 +81,7 @@ export class Routing {
       tRecalcS: opts.ls.tRecalcS,
       clock: opts.clock,
       log: this.#log,
+      onLiveness: (ev) => this.#onLiveness(ev),
       send: (fd, lsu) => {
         const f = this.#mgmt.get(fd);
         if (!f) return;
@@ -76,6 +92,24 @@ export class Routing {
         } catch { /* flow gone: it will be removed */ }
       },
     });
+  }
+
+  #onLiveness(ev: LivenessEvent): void {
+    const name = this.opts.nameOf?.(ev.addr);
+    const who = `Neighbour ${ev.addr}${name ? ` (${name})` : ""}`;
+    const s = (ev.silentMs / 1000).toFixed(1);
+    if (ev.up) {
+      this.counters.linkUps++;
+      this.#log.info(`${who} back after ${s} s: link up.`);
+    } else {
+      this.counters.linkDowns++;
+      this.#log.warn(`${who} silent for ${s} s: link down.`);
+    }
+  }
+
+  /** A packet came from neighbour `addr` on one of its N−1 flows (packet path). */
+  heard(addr: number): void {
+    this.ls.heard(addr);
   }
 
   /** The PFF of cube `qc`. */
@@ -118,7 +152,10 @@ export class Routing {
     const fd = flow.id;
     this.#mgmt.set(fd, flow);
     this.ls.mgmtConnAdd(addr, fd);
-    return (sdu) => this.#onLsu(fd, sdu);
+    return (sdu) => {
+      this.ls.heard(addr);
+      this.#onLsu(fd, sdu);
+    };
   }
 
   /** MGMT_CONN_DEL. */

@@ -237,6 +237,8 @@ function detail(c: Components, cm: ConnMgr): Record<string, unknown> {
       seqno: a.seqno.toString(),
     })),
     routes: ls.table(),
+    /** MGMT neighbours: up or silent (routing/liveness.ts). */
+    liveness: ls.liveness.neighbours(),
     dht: {
       id: toHex(node.id),
       contacts: node.buckets.all().map((x) => ({ id: toHex(x.id), addr: x.addr })),

@@ -5,6 +5,12 @@
  * through `tick(now)`, LSUs out through the injected `send`. The owner runs a
  * timer that calls `tick()` at `nextTickAtMs()` (or simply every second).
  *
+ * Neighbour liveness (routing/liveness.ts): the owner reports every packet
+ * from a neighbour with `heard(addr)`; a MGMT neighbour silent for longer than
+ * `t_timeo` has its DT link taken down (PFF alternates switch at once, the
+ * own link leaves the LSDB, tables are recalculated), and it comes back up
+ * at the first packet heard again.
+ *
  * @example
  * ```ts
  * import { LinkState } from "./link_state.ts";
@@ -20,6 +26,7 @@ import { createPff } from "../pff/factory.ts";
 import type { Fd, FdRoute, Pff } from "../pff/pff.ts";
 import { LS_QOS_CUBES, LS_T_RECALC_S, LS_T_TIMEO_S, LS_T_UPDATE_S } from "./constants.ts";
 import type { Addr, RoutingTable } from "./graph.ts";
+import { Liveness, type LivenessEvent, livenessTimeoutMs } from "./liveness.ts";
 import { type LinkUpdate, Lsdb } from "./lsdb.ts";
 import { lsPolicy, type LsPolicyInfo } from "./policy.ts";
 
@@ -43,6 +50,8 @@ export interface LinkStateOptions {
   clock?: () => number;
   /** Logger (component "routing"). */
   log?: Logger;
+  /** A neighbour went silent or was heard again (after the tables were updated). */
+  onLiveness?(ev: LivenessEvent): void;
 }
 
 /** Link-state routing with its forwarding tables. */
@@ -51,6 +60,10 @@ export class LinkState {
   readonly lsdb: Lsdb;
   /** The selected policy. */
   readonly policy: LsPolicyInfo;
+  /** Liveness of the MGMT neighbours. */
+  readonly liveness: Liveness;
+  readonly #onLiveness?: (ev: LivenessEvent) => void;
+  #nextCheckMs: number;
   readonly #pffs: Pff[];
   readonly #clock: () => number;
   readonly #tUpdateMs: number;
@@ -68,6 +81,11 @@ export class LinkState {
     this.#tUpdateMs = (opts.tUpdateS ?? LS_T_UPDATE_S) * 1000;
     this.#tRecalcMs = (opts.tRecalcS ?? LS_T_RECALC_S) * 1000;
     this.#nextRecalcMs = this.#clock() + this.#tRecalcMs;
+    this.liveness = new Liveness({
+      timeoutMs: livenessTimeoutMs(opts.tTimeoS ?? LS_T_TIMEO_S, opts.tUpdateS ?? LS_T_UPDATE_S),
+    });
+    this.#nextCheckMs = this.#clock() + this.liveness.checkPeriodMs;
+    this.#onLiveness = opts.onLiveness;
     this.#log = opts.log;
     this.#pffs = Array.from(
       { length: opts.cubes ?? LS_QOS_CUBES },
@@ -101,6 +119,7 @@ export class LinkState {
   dtConnAdd(addr: Addr, fd: Fd): void {
     this.#log?.debug(`dt conn add ${addr} fd ${fd}`);
     this.lsdb.dtConnAdd(addr, fd);
+    this.liveness.heard(addr); // its CEP just came in
   }
 
   /** DT_CONN_DEL: the adjacency is gone (PFFs see the flow down first). */
@@ -120,14 +139,48 @@ export class LinkState {
     for (const p of this.#pffs) p.flowDown(fd);
   }
 
-  /** MGMT_CONN_ADD: a management (LSP) connection to `addr` on `fd`. */
+  /** MGMT_CONN_ADD: a management (LSP) connection to `addr` on `fd`; watch its liveness. */
   mgmtConnAdd(addr: Addr, fd: Fd): void {
     this.lsdb.mgmtConnAdd(addr, fd);
+    this.liveness.watch(addr, this.#clock());
   }
 
-  /** MGMT_CONN_DEL. */
+  /**
+   * MGMT_CONN_DEL. With the last MGMT connection to `addr` gone its liveness
+   * is no longer known: a DT link taken down is trusted again.
+   */
   mgmtConnDel(addr: Addr, fd: Fd): void {
     this.lsdb.mgmtConnDel(addr, fd);
+    if (this.lsdb.neighbours().some((n) => n.type === "mgmt" && n.addr === addr)) return;
+    if (this.liveness.unwatch(addr)) this.#up(addr);
+  }
+
+  /** A packet arrived from neighbour `addr` (any N−1 flow of it): it is alive. */
+  heard(addr: Addr): void {
+    this.liveness.heard(addr);
+  }
+
+  /** Run the liveness check now; returns the transitions (already applied). */
+  checkLiveness(nowMs = this.#clock()): LivenessEvent[] {
+    const evs = this.liveness.check(nowMs);
+    for (const ev of evs) {
+      if (ev.up) this.#up(ev.addr);
+      else this.#down(ev.addr);
+      this.#onLiveness?.(ev);
+    }
+    return evs;
+  }
+
+  #down(addr: Addr): void {
+    const fd = this.lsdb.dtFdAny(addr);
+    if (fd !== undefined) this.dtConnDown(fd);
+    if (this.lsdb.linkDown(addr)) this.recalc();
+  }
+
+  #up(addr: Addr): void {
+    const fd = this.lsdb.dtFdAny(addr);
+    if (fd !== undefined) this.dtConnUp(fd);
+    this.lsdb.linkUp(addr);
   }
 
   /** An LSU arrived on MGMT fd `inFd`; `true` if it was new and got flooded. */
@@ -137,9 +190,14 @@ export class LinkState {
 
   /**
    * Run whatever is due at `nowMs`: the LSDB pass (at the first tick, then
-   * every t_update) and, if the LSDB changed, the recalculation (every t_recalc).
+   * every t_update), the liveness check (every `liveness.checkPeriodMs`) and,
+   * if the LSDB changed, the recalculation (every t_recalc).
    */
   tick(nowMs = this.#clock()): void {
+    if (nowMs >= this.#nextCheckMs) {
+      this.checkLiveness(nowMs);
+      this.#nextCheckMs = nextAfter(this.#nextCheckMs, this.liveness.checkPeriodMs, nowMs);
+    }
     if (nowMs >= this.#nextUpdateMs) {
       this.lsdb.update(nowMs);
       this.#nextUpdateMs = nextAfter(this.#nextUpdateMs, this.#tUpdateMs, nowMs);
@@ -152,7 +210,7 @@ export class LinkState {
 
   /** When `tick` next has something to do (monotonic ms). */
   nextTickAtMs(): number {
-    return Math.min(this.#nextUpdateMs, this.#nextRecalcMs);
+    return Math.min(this.#nextUpdateMs, this.#nextRecalcMs, this.#nextCheckMs);
   }
 
   /**

@@ -39,6 +39,8 @@ export interface Neighbour {
   fd: Fd;
   /** DT or MGMT. */
   type: NeighbourType;
+  /** DT only: the neighbour went silent (see {@link Lsdb.linkDown}). */
+  down?: true;
 }
 
 /** Result of {@link Lsdb.addLink}. */
@@ -71,6 +73,8 @@ export class Lsdb {
   readonly #clock: () => number;
   #adj = new Map<string, Adjacency>();
   #nbrs: Neighbour[] = [];
+  /** Last seqno of own links taken down, by neighbour (resumed from on the way up). */
+  #downSeq = new Map<Addr, bigint>();
 
   /** An empty database. */
   constructor(opts: LsdbOptions) {
@@ -94,9 +98,57 @@ export class Lsdb {
     return this.#nbrs.map((n) => ({ ...n }));
   }
 
-  /** The fd of the DT connection to `addr`, if any (next-hop resolution). */
+  /** The fd of the DT connection to `addr`, if any and not down (next-hop resolution). */
   dtFd(addr: Addr): Fd | undefined {
+    return this.#nbrs.find((n) => n.type === "dt" && n.addr === addr && !n.down)?.fd;
+  }
+
+  /** The fd of the DT connection to `addr`, down or not. */
+  dtFdAny(addr: Addr): Fd | undefined {
     return this.#nbrs.find((n) => n.type === "dt" && n.addr === addr)?.fd;
+  }
+
+  /**
+   * The DT neighbour `addr` went silent: mark its connection down and remove
+   * the own link (the graph edge becomes unusable). Nothing is flooded — the
+   * reference has no withdrawal; remote nodes age the link out because it is
+   * no longer refreshed. Returns whether anything changed.
+   */
+  linkDown(addr: Addr): boolean {
+    const n = this.#nbrs.find((x) => x.type === "dt" && x.addr === addr);
+    if (!n || n.down) return false;
+    n.down = true;
+    const a = this.#adj.get(key(this.self, addr));
+    if (a) {
+      this.#downSeq.set(addr, a.seqno);
+      this.delLink(this.self, addr);
+    }
+    return true;
+  }
+
+  /**
+   * The DT neighbour `addr` is heard again: clear the mark and announce the
+   * own link with a seqno above the last one sent, so that nodes still
+   * holding the old announcement take the new one. Returns whether anything
+   * changed.
+   */
+  linkUp(addr: Addr): boolean {
+    const n = this.#nbrs.find((x) => x.type === "dt" && x.addr === addr);
+    if (!n?.down) return false;
+    delete n.down;
+    this.#announceOwn(addr);
+    return true;
+  }
+
+  #announceOwn(addr: Addr): void {
+    const last = this.#downSeq.get(addr);
+    this.#downSeq.delete(addr);
+    const cur = this.#adj.get(key(this.self, addr))?.seqno;
+    const seqno = last === undefined && cur === undefined
+      ? 0n
+      : 1n + [last, cur].reduce<bigint>((m, x) => (x !== undefined && x > m ? x : m), -1n);
+    this.#flood({ src: this.self, dst: addr, seqno });
+    this.addLink(this.self, addr, seqno);
   }
 
   /**
@@ -126,16 +178,22 @@ export class Lsdb {
     return true;
   }
 
-  /** DT_CONN_ADD: announce the link to all MGMT neighbours, then add it. */
+  /**
+   * DT_CONN_ADD: announce the link to all MGMT neighbours, then add it (seqno
+   * 0, or above the last one if the link to `addr` went down before). A new
+   * connection is alive: a down mark on an older one to `addr` is cleared.
+   */
   dtConnAdd(addr: Addr, fd: Fd): void {
-    this.#flood({ src: this.self, dst: addr, seqno: 0n });
     this.#addNeighbour(addr, fd, "dt");
-    this.addLink(this.self, addr, 0n);
+    const n = this.#nbrs.find((x) => x.type === "dt" && x.addr === addr)!;
+    delete n.down;
+    this.#announceOwn(addr);
   }
 
   /** DT_CONN_DEL: forget the link; remote nodes age it out (no withdrawal is sent). */
   dtConnDel(addr: Addr, fd: Fd): void {
     this.#delNeighbour(addr, fd, "dt");
+    this.#downSeq.delete(addr);
     this.delLink(this.self, addr);
   }
 
@@ -170,9 +228,16 @@ export class Lsdb {
    * fixes over the reference: a timeout removal marks the tables for
    * recalculation, and an "own" link without a DT connection (an echo of a
    * previous incarnation learned from the network) is aged like a remote one
-   * instead of being refreshed forever.
+   * instead of being refreshed forever (so is one whose DT neighbour is
+   * down).
+   *
+   * Keepalive (local addition, for neighbour liveness): when no own link was
+   * re-advertised, every MGMT neighbour still gets one LSU it already knows
+   * (dropped as old on arrival) — the own link to it if that went down, else
+   * any adjacency — so that an idle link is not taken for a dead one.
    */
   update(nowMs = this.#clock()): void {
+    let refreshed = 0;
     for (const a of this.adjacencies()) {
       if (nowMs > a.stampMs + this.#o.tTimeoMs) {
         this.delLink(a.src, a.dst);
@@ -181,7 +246,19 @@ export class Lsdb {
         live.seqno++;
         live.stampMs = nowMs;
         this.#flood({ src: live.src, dst: live.dst, seqno: live.seqno });
+        refreshed++;
       }
+    }
+    if (refreshed === 0) this.#keepalive();
+  }
+
+  #keepalive(): void {
+    const any = this.#adj.values().next().value;
+    for (const n of this.#nbrs) {
+      if (n.type !== "mgmt") continue;
+      const seq = this.#downSeq.get(n.addr);
+      if (seq !== undefined) this.#o.send(n.fd, { src: this.self, dst: n.addr, seqno: seq });
+      else if (any) this.#o.send(n.fd, { src: any.src, dst: any.dst, seqno: any.seqno });
     }
   }
 

@@ -99,3 +99,59 @@ Deno.test("lsdb: periodic pass refreshes own links and ages out the rest", () =>
   assertEquals(changes, [false, false]); // timeouts mark the tables modified
   assert(!db.graph.isUsable(1, 2));
 });
+
+Deno.test("lsdb: a link taken down is not refreshed; keepalives reach every MGMT neighbour", () => {
+  const { db, sent, changes } = mkLsdb(1);
+  db.mgmtConnAdd(2, 20);
+  db.dtConnAdd(2, 10);
+  db.receive(20, { src: 2, dst: 1, seqno: 0n });
+  db.update(1000);
+  db.update(2000);
+  sent.length = 0;
+  changes.length = 0;
+  assert(db.linkDown(2));
+  assert(!db.linkDown(2));
+  assert(!db.linkDown(5)); // no DT connection to 5
+  assertEquals(sent, []); // no withdrawal
+  assertEquals(changes, [false]);
+  assertEquals(db.dtFd(2), undefined);
+  assertEquals(db.dtFdAny(2), 10);
+  assert(!db.graph.isUsable(1, 2));
+  // nothing own to refresh: 2 gets the last own link as a keepalive (old news to it)
+  db.update(3000);
+  assertEquals(sent, [{ fd: 20, lsu: { src: 1, dst: 2, seqno: 2n } }]);
+  // an echo of the own link from the network is not refreshed while down
+  db.receive(20, { src: 1, dst: 2, seqno: 2n });
+  sent.length = 0;
+  db.update(4000);
+  assertEquals(sent, [{ fd: 20, lsu: { src: 1, dst: 2, seqno: 2n } }]);
+  // up again: announced above both
+  sent.length = 0;
+  assert(db.linkUp(2));
+  assert(!db.linkUp(2));
+  assertEquals(sent, [{ fd: 20, lsu: { src: 1, dst: 2, seqno: 3n } }]);
+  assert(db.graph.isUsable(1, 2));
+  assertEquals(db.dtFd(2), 10);
+});
+
+Deno.test("lsdb: keepalive without own links repeats a known adjacency; empty sends nothing", () => {
+  const { db, sent } = mkLsdb(1);
+  db.mgmtConnAdd(2, 20);
+  db.update(1000);
+  assertEquals(sent, []);
+  db.receive(20, { src: 2, dst: 3, seqno: 4n });
+  db.update(2000);
+  assertEquals(sent, [{ fd: 20, lsu: { src: 2, dst: 3, seqno: 4n } }]);
+});
+
+Deno.test("lsdb: a new DT connection clears a down mark and resumes the seqno", () => {
+  const { db, sent } = mkLsdb(1);
+  db.mgmtConnAdd(2, 20);
+  db.dtConnAdd(2, 10);
+  db.update(1000);
+  db.linkDown(2);
+  sent.length = 0;
+  db.dtConnAdd(2, 12);
+  assertEquals(sent, [{ fd: 20, lsu: { src: 1, dst: 2, seqno: 2n } }]);
+  assertEquals(db.dtFd(2), 12);
+});

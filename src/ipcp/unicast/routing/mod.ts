@@ -12,3 +12,4 @@ export * from "./policy.ts";
 export { simpleTable } from "./simple.ts";
 export { lfaTable } from "./lfa.ts";
 export { ecmpTable } from "./ecmp.ts";
+export * from "./liveness.ts";
