@@ -138,7 +138,7 @@ export class Liveness {
         if (!e.up) {
           e.up = true;
           e.ups++;
-          out.push({ addr, up: true, silentMs: e.silentMs });
+          out.push({ addr, up: true, silentMs: Math.max(0, nowMs - e.lastMs) });
         }
         e.lastMs = nowMs;
         e.silentMs = 0;
