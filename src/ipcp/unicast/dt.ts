@@ -85,7 +85,14 @@ interface Egress {
   flow: N1Flow;
   q: Uint8Array[];
   busy: boolean;
-  waiters: (() => void)[];
+  /** The one promise writers wait on while the queue is above the high-water mark. */
+  drained: { p: Promise<void>; resolve: () => void } | undefined;
+}
+
+function wake(o: Egress): void {
+  const d = o.drained;
+  o.drained = undefined;
+  d?.resolve();
 }
 
 /** The data-transfer component. */
@@ -155,7 +162,7 @@ export class DataTransfer {
   addFlow(flow: N1Flow): (sdu: Uint8Array) => void {
     const qcIn = qosCube(flow.qos);
     const fd = flow.id;
-    this.#out.set(fd, { flow, q: [], busy: false, waiters: [] });
+    this.#out.set(fd, { flow, q: [], busy: false, drained: undefined });
     return (sdu) => {
       this.counters.rxPkts++;
       this.#psched.push(qcIn, { fd, pkt: sdu.slice() });
@@ -169,7 +176,7 @@ export class DataTransfer {
     this.#out.delete(fd);
     this.counters.writeDrops += o.q.length;
     o.q = [];
-    for (const w of o.waiters.splice(0)) w();
+    wake(o);
   }
 
   /** N−1 fds of the DT flows. */
@@ -207,7 +214,12 @@ export class DataTransfer {
     const fd = this.#o.pff(qc).nextHops(dst)[0];
     const o = fd === undefined ? undefined : this.#out.get(fd);
     if (!o || o.q.length < DT_EGRESS_HIGH_WATER) return undefined;
-    return new Promise((resolve) => o.waiters.push(resolve));
+    if (!o.drained) {
+      let resolve!: () => void;
+      const p = new Promise<void>((r) => (resolve = r));
+      o.drained = { p, resolve };
+    }
+    return o.drained.p;
   }
 
   #queued(fd: number): number {
@@ -248,7 +260,7 @@ export class DataTransfer {
       while (!o.busy && o.q.length > 0 && this.#out.get(o.flow.id) === o) {
         this.#writeNow(o, o.q.shift()!);
       }
-      if (o.q.length < DT_EGRESS_HIGH_WATER) { for (const w of o.waiters.splice(0)) w(); }
+      if (o.q.length < DT_EGRESS_HIGH_WATER) wake(o);
     });
   }
 

@@ -60,7 +60,7 @@ export class PacketScheduler<T> {
   #scheduled = false;
   #stopped = false;
   #run = 0;
-  #waiters: { below: number; resolve: () => void }[] = [];
+  #waiters: { below: number; resolve: () => void; p: Promise<void> }[] = [];
   /** Items dropped because a queue was full. */
   dropped = 0;
 
@@ -99,7 +99,13 @@ export class PacketScheduler<T> {
    */
   waitBelow(below: number): Promise<void> | undefined {
     if (this.queued < below || this.#stopped) return undefined;
-    return new Promise((resolve) => this.#waiters.push({ below, resolve }));
+    // one promise per threshold: a writer above the mark gets the pending one
+    const w = this.#waiters.find((x) => x.below === below);
+    if (w) return w.p;
+    let resolve!: () => void;
+    const p = new Promise<void>((r) => (resolve = r));
+    this.#waiters.push({ below, resolve, p });
+    return p;
   }
 
   #wake(): void {

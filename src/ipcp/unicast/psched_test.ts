@@ -46,6 +46,9 @@ Deno.test("psched: writers wait while the queues are above a mark", async () => 
   for (let i = 0; i < 10; i++) s.push(0, i);
   const w = s.waitBelow(4);
   assertEquals(w instanceof Promise, true);
+  // writers above the same mark share one promise (no garbage per write)
+  assertEquals(s.waitBelow(4), w);
+  assertEquals(s.waitBelow(5) === w, false);
   await w;
   assertEquals(s.queued, 0);
 });
