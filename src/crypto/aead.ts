@@ -30,6 +30,27 @@ export function cipherSupported(nid: number): boolean {
 }
 
 const IV_POOL_LEN = 4096;
+/**
+ * Sealed packets are carved out of shared slabs of this size: a fresh
+ * `Uint8Array` of packet size costs an off-heap allocation each (about as
+ * much as sealing a small packet), a view into a slab does not. Views never
+ * overlap, so callers may keep them; a slab is freed when its last view is.
+ */
+const SLAB_BYTES = 64 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabPos = 0;
+
+/** A fresh, zeroed n-byte array that shares no bytes with any earlier one. */
+function take(n: number): Uint8Array {
+  if (n > SLAB_BYTES / 4) return new Uint8Array(n);
+  if (slabPos + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabPos = 0;
+  }
+  const v = new Uint8Array(slab, slabPos, n);
+  slabPos = (slabPos + n + 7) & ~7; // keep views 8-byte aligned
+  return v;
+}
 
 // node's overloads are keyed on literal cipher names; all ours share this shape.
 type Opts = { authTagLength: number } | undefined;
@@ -67,8 +88,18 @@ export class PacketCrypt {
   readonly rotation: KeyRotation;
   readonly #aead: boolean;
   readonly #opts: Opts;
+  readonly #name: string;
+  readonly #keyLen: number;
+  readonly #ivLen: number;
+  readonly #tagLen: number;
   #pool = new Uint8Array(IV_POOL_LEN);
   #poolPos = IV_POOL_LEN;
+  // the last rotation key seen and its cipher-length prefix (a view per packet costs)
+  #keySrc: Uint8Array | undefined;
+  #keyUse: Uint8Array | undefined;
+  // IV and tag handed to node:crypto, which copies them during the call
+  readonly #iv: Uint8Array;
+  readonly #tag: Uint8Array;
 
   /**
    * Create the context of one flow from the OAP result.
@@ -101,61 +132,78 @@ export class PacketCrypt {
     this.#aead = c.tagLen > 0;
     this.#opts = this.#aead ? { authTagLength: c.tagLen } : undefined;
     this.overhead = c.ivLen + c.tagLen;
+    this.#name = c.name;
+    this.#keyLen = c.keyLen;
+    this.#ivLen = c.ivLen;
+    this.#tagLen = c.tagLen;
+    this.#iv = new Uint8Array(c.ivLen);
+    this.#tag = new Uint8Array(c.tagLen);
     this.rotation = new KeyRotation(key, start);
   }
 
-  #fillIv(dst: Uint8Array): void {
-    const n = dst.length;
+  /** The key bytes the cipher takes: all 32, or the prefix for 128-bit keys. */
+  #keyBytes(key: Uint8Array): Uint8Array {
+    if (key.length === this.#keyLen) return key;
+    if (key !== this.#keySrc) {
+      this.#keySrc = key;
+      this.#keyUse = key.subarray(0, this.#keyLen);
+    }
+    return this.#keyUse!;
+  }
+
+  /** Random IV into `dst[0, n)`, from a pool refilled 4 KiB at a time. */
+  #fillIv(dst: Uint8Array, n: number): void {
     if (this.#poolPos + n > IV_POOL_LEN) {
       randomFillSync(this.#pool);
       this.#poolPos = 0;
     }
-    dst.set(this.#pool.subarray(this.#poolPos, this.#poolPos + n));
-    // Never reuse pooled randomness.
-    this.#pool.fill(0, this.#poolPos, this.#poolPos + n);
+    const pool = this.#pool;
+    for (let i = 0, j = this.#poolPos; i < n; i++, j++) {
+      dst[i] = pool[j]!;
+      pool[j] = 0; // never reuse pooled randomness
+    }
     this.#poolPos += n;
   }
 
-  /** Encrypt one packet: returns IV ‖ ciphertext ‖ tag. */
+  /**
+   * Encrypt one packet: returns IV ‖ ciphertext ‖ tag, in a new array
+   * (a view of a shared slab that no other packet overlaps).
+   */
   encrypt(plain: Uint8Array): Uint8Array {
-    const { ivLen, tagLen, name, keyLen } = this.cipher;
+    const ivLen = this.#ivLen, n = plain.length, iv = this.#iv;
     const { key, phaseBit } = this.rotation.nextTx();
-    const out = new Uint8Array(ivLen + plain.length + tagLen);
-    const iv = out.subarray(0, ivLen);
-    this.#fillIv(iv);
+    const out = take(ivLen + n + this.#tagLen);
+    this.#fillIv(iv, ivLen);
     iv[0] = (iv[0]! & 0x7f) | (phaseBit << 7);
-    const c = newCipher(name, key.subarray(0, keyLen), iv, this.#opts);
-    const body = c.update(plain);
-    out.set(body, ivLen);
-    const fin = c.final();
-    if (fin.length) out.set(fin, ivLen + body.length);
-    if (this.#aead) out.set(c.getAuthTag(), ivLen + plain.length);
+    for (let i = 0; i < ivLen; i++) out[i] = iv[i]!;
+    const c = newCipher(this.#name, this.#keyBytes(key), iv, this.#opts);
+    out.set(c.update(plain), ivLen);
+    c.final(); // stream modes: nothing left over
+    if (this.#aead) out.set(c.getAuthTag(), ivLen + n);
     return out;
   }
 
   /**
-   * Decrypt one packet. Returns the plaintext, or undefined if the packet
-   * must be dropped (shorter than IV + tag, or authentication failed with
-   * both the current and the previous key).
+   * Decrypt one packet. Returns the plaintext (a new array), or undefined
+   * if the packet must be dropped (shorter than IV + tag, or authentication
+   * failed with both the current and the previous key).
    */
   decrypt(pkt: Uint8Array): Uint8Array | undefined {
-    const { ivLen, tagLen, name, keyLen } = this.cipher;
-    if (pkt.length < ivLen + tagLen) return undefined;
-    const iv = pkt.subarray(0, ivLen);
-    const ct = pkt.subarray(ivLen, pkt.length - tagLen);
-    const tag = pkt.subarray(pkt.length - tagLen);
-    const keys = this.rotation.nextRx((iv[0]! >> 7) as 0 | 1);
-    for (const key of keys) {
+    const ivLen = this.#ivLen, tagLen = this.#tagLen, end = pkt.length - tagLen;
+    if (end < ivLen) return undefined;
+    const keys = this.rotation.nextRx((pkt[0]! >> 7) as 0 | 1);
+    const iv = this.#iv, tag = this.#tag;
+    for (let i = 0; i < ivLen; i++) iv[i] = pkt[i]!;
+    for (let i = 0; i < tagLen; i++) tag[i] = pkt[end + i]!;
+    const ct = pkt.subarray(ivLen, end);
+    for (let i = 0; i < keys.length; i++) {
       try {
-        const d = newDecipher(name, key.subarray(0, keyLen), iv, this.#opts);
+        const d = newDecipher(this.#name, this.#keyBytes(keys[i]!), iv, this.#opts);
         if (this.#aead) d.setAuthTag(tag);
         const body = d.update(ct);
-        const fin = d.final();
-        if (fin.length === 0) return new Uint8Array(body.buffer, body.byteOffset, body.length);
-        const out = new Uint8Array(body.length + fin.length);
-        out.set(body);
-        out.set(fin, body.length);
-        return out;
+        d.final(); // verifies the tag; stream modes leave nothing over
+        // a plain Uint8Array view: Buffer's slice() would not copy for the app
+        return new Uint8Array(body.buffer, body.byteOffset, body.length);
       } catch {
         // authentication failure: try the previous key, then drop
       }

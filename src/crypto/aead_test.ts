@@ -134,3 +134,48 @@ Deno.test("aead: fuzz decrypt never throws", async () => {
     assertEquals(r.rejected, 0);
   }
 });
+
+Deno.test("aead: sealed packets share no bytes, across slabs and for large SDUs", () => {
+  const a = new PacketCrypt(1018, KEY), b = new PacketCrypt(1018, KEY);
+  const sizes = [1400, 0, 1, 63, 1400, 100_000, 1400];
+  const plains = Array.from(
+    { length: 300 },
+    (_, i) => new Uint8Array(sizes[i % sizes.length]!).fill(i & 0xff),
+  );
+  const sealed = plains.map((p) => a.encrypt(p)); // > 64 KiB in all: several slabs
+  sealed[1]!.fill(0); // ruining one packet leaves its neighbours intact
+  for (let i = 0; i < plains.length; i++) {
+    const out = b.decrypt(sealed[i]!);
+    if (i === 1) assertEquals(out, undefined);
+    else {
+      assert(out, `packet ${i}`);
+      assertBytes(out, plains[i]!, `packet ${i}`);
+      assertEquals(
+        Object.getPrototypeOf(out),
+        Uint8Array.prototype,
+        "a plain Uint8Array, not a Buffer",
+      );
+    }
+  }
+});
+
+Deno.test("aead: 128-bit ciphers take the prefix of the rotated key too", async () => {
+  const k1 = rotateKey(KEY, rotationSalt(KEY));
+  const start = { cntr: ROTATION_MASK - 1, age: ROTATION_MASK - 1 };
+  const a = new PacketCrypt(895, KEY, start); // aes-128-gcm
+  const [p0, p1] = [a.encrypt(PT), a.encrypt(PT)];
+  assertEquals([p0[0]! >> 7, p1[0]! >> 7], [0, 1]);
+  for (const [pkt, key] of [[p0, KEY], [p1, k1]] as const) {
+    const k = await crypto.subtle.importKey("raw", key.slice(0, 16), "AES-GCM", false, ["decrypt"]);
+    const pt = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: pkt.slice(0, 12) },
+      k,
+      pkt.slice(12),
+    );
+    assertBytes(new Uint8Array(pt), PT);
+  }
+  const b = new PacketCrypt(904, KEY, { cntr: ROTATION_MASK - 2, age: RX_ROTATE_AGE }); // aes-128-ctr
+  const tx = new PacketCrypt(904, KEY, { cntr: ROTATION_MASK - 2, age: ROTATION_MASK - 2 });
+  for (let i = 0; i < 4; i++) assertBytes(b.decrypt(tx.encrypt(PT))!, PT, `packet ${i}`);
+  assertBytes(b.rotation.current, k1);
+});
