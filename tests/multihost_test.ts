@@ -24,9 +24,17 @@ const FAST_LS = [
 /**
  * How long after a cut traffic may take the other way: the silence that makes
  * a neighbour down (t_timeo, at least two updates), one recalculation, plus
- * a little for the liveness check period, the perf rate and the polling here.
+ * 2 s for the liveness check period, the 50 packets (0.5 s at 100/s) counted
+ * as "back" and the polling here.
  */
-const CUT_HEAL_MS = (Math.max(FAST.timeoS, 2 * FAST.updateS) + FAST.recalcS) * 1000 + 1500;
+const CUT_HEAL_MS = (Math.max(FAST.timeoS, 2 * FAST.updateS) + FAST.recalcS) * 1000 + 2000;
+/**
+ * When nodes away from the cut stop using it: its ends refresh the link
+ * (through the rest of the network) until they notice the silence, then
+ * the others age it out t_timeo later, at their next update pass, and
+ * recalculate — no withdrawal exists in the reference's LSU.
+ */
+const REMOTE_HEAL_MS = CUT_HEAL_MS + (FAST.timeoS + FAST.updateS) * 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -430,6 +438,7 @@ Deno.test({
         await pingOk(L.of("a"), "ping.c", 3, 15000);
         const viaD0 = (await counters(L.of("d"), "d")).dt.fwdPkts as number;
         let healMs = 0;
+        let t0 = 0;
         // one flow at 100 packets/s (perf does not stop when nothing comes back, ping would)
         const sp = L.of("c").spawn(["perf", "-l", "--name", "perf.c", "--layer", "net"]);
         await waitBound(L.of("c"), "perf.c");
@@ -440,7 +449,7 @@ Deno.test({
             return Math.max(0, ...fs.map((f) => f.rxPkts));
           };
           while (await rx() < 100) await sleep(100);
-          const t0 = Date.now();
+          t0 = Date.now();
           // nothing below the layer reports the dead link (udp4 flows have no
           // teardown): both ends must notice the silence themselves
           await L.topo.setLink("a", "b", false);
@@ -463,11 +472,25 @@ Deno.test({
         for (const n of ["a", "b"]) {
           assertEquals((await counters(L.of(n), n)).routing.linkDowns, 1, `${n}'s link downs`);
         }
-        // new flows take the long way too
-        await pingOk(L.of("a"), "ping.c", 3, 5000);
-        // the link returns: both ends hear each other again and a routes over b
+        // new flows take the long way too, once c has aged the link out
+        // (REMOTE_HEAL_MS): until then c answers a over b, which loops
+        const addrA = (await ribOf(L.of("a"), "a")).address as number;
         const addrB = (await ribOf(L.of("b"), "b")).address as number;
         const addrC = (await ribOf(L.of("c"), "c")).address as number;
+        const routeOfC = async () =>
+          ((await ribOf(L.of("c"), "c")).routes as { dst: number; nhops: number[] }[])
+            .find((r) => r.dst === addrA)?.nhops[0];
+        while (await routeOfC() === addrB) {
+          const ms = Date.now() - t0;
+          assert(
+            ms < REMOTE_HEAL_MS,
+            `c still routes a over b ${ms} ms after the cut`,
+          );
+          await sleep(100);
+        }
+        console.log(`c routes a the long way ${Date.now() - t0} ms after the cut`);
+        await pingOk(L.of("a"), "ping.c", 3, 5000);
+        // the link returns: both ends hear each other again and a routes over b
         const t1 = Date.now();
         await L.topo.setLink("a", "b", true);
         for (;;) {
