@@ -110,7 +110,7 @@ async function catAcross(from: TestDaemon, to: TestDaemon, bytes: number): Promi
 
 for (const type of ["eth-dix", "eth-llc"] as const) {
   Deno.test({
-    name: `eth ipcp: ${type} ping and a 10 MB cat across two namespaces; other Ethertypes ignored`,
+    name: `eth ipcp: ${type} ping and a 50 MB cat across two namespaces; other Ethertypes ignored`,
     ignore,
     fn: () =>
       withNamespaces(["a", "b"], async () => {
@@ -121,7 +121,7 @@ for (const type of ["eth-dix", "eth-llc"] as const) {
           await ok(a, "ipcp", "bootstrap", "name", "e", "type", type, "layer", "lan", "dev", "vA");
           await ok(b, "ipcp", "bootstrap", "name", "e", "type", type, "layer", "lan", "dev", "vB");
           await pingOnce(a, b, "pinger");
-          await catAcross(a, b, 10 * 1024 * 1024);
+          await catAcross(a, b, 50 * 1024 * 1024);
           const moved = await detail(b);
           assert((moved.rxBytes as number) > 10 * 1024 * 1024, `B received ${moved.rxBytes} bytes`);
 
