@@ -2,7 +2,7 @@
  * Real-kernel tests: `ouro irmd` daemons in network namespaces this file
  * creates and deletes (ouro-eth-*-<pid>), joined by veth pairs, or by a
  * Linux bridge in a third namespace. eth-dix and eth-llc carry ping and a
- * 10 MB `ouro cat`; frames of another Ethertype are ignored and counted.
+ * 50 MB `ouro cat`; frames of another Ethertype are ignored and counted.
  * Needs root.
  */
 import { assert, assertEquals, assertMatch } from "../../../tests/util/assert.ts";
