@@ -173,6 +173,7 @@ Deno.test("flow: data flows keep qos data's spec; a process leaving ends its flo
   await withDaemon(true, async (d) => {
     const { client, server, sf } = await pair(d, "q");
     assertEquals(sf.qos.loss, 1);
+    assertEquals(sf.frctFlags, undefined); // raw: no FRCT
     await client.close(); // the allocating process goes away
     assertEquals(await sf.read({ timeoutMs: 1000 }), null);
     const server2 = await Ouro.connect({ rundir: d.rundir });
@@ -315,6 +316,8 @@ Deno.test("flow: qos data delivers every SDU once and in order through 10% loss,
     }
     await writer;
     assert(stats().dropped > 100, `only ${stats().dropped} dropped`);
+    assertEquals(f.frctFlags, { retransmission: true, flowControl: true, linger: true });
+    assert(f.frctStats!.srttNs > 0, "no RTT estimate");
     assert(f.frctStats!.retransmissions > 0);
     await f.close(); // lingers until acknowledged
     void cf;
@@ -351,6 +354,7 @@ Deno.test("flow: qos voice never waits for retransmissions: loss shows, nothing 
     assert(got.length > n * 0.8 && got.length < n, `${got.length} of ${n} arrived (${stats().dropped} dropped)`);
     for (let i = 1; i < got.length; i++) assert(got[i]! > got[i - 1]!, "out of order delivery");
     assertEquals(f.frctStats!.retransmissions, 0);
+    assertEquals(f.frctFlags?.retransmission, false);
     await Promise.all([c.close(), server.close()]);
   });
 });

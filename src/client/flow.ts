@@ -312,6 +312,22 @@ export class Flow {
     return this.#ended && this.#rx.length === 0;
   }
 
+  /**
+   * FRCT flags in force (FRCTGFLAGS): `retransmission` (FRCTFRTX, iff the
+   * QoS is loss-free), `flowControl` (FRCTFRESCNTL), `linger` (FRCTFLINGER);
+   * undefined without FRCT.
+   */
+  get frctFlags(): { retransmission: boolean; flowControl: boolean; linger: boolean } | undefined {
+    const e = this.#frct?.engine;
+    return e ? { retransmission: e.rtx, flowControl: e.resCntl, linger: e.rtx } : undefined;
+  }
+
+  /** Bytes waiting to leave this process for the flow's socket (FLOWGTXQLEN, in bytes). */
+  get txQueuedBytes(): number {
+    const conn = this.#link && !this.#link.closed ? this.#link : this.client;
+    return conn.queued + this.#awaitingBytes;
+  }
+
   /** FRCT estimates and counters (RTT, RTO, retransmissions, window), if FRCT runs. */
   get frctStats(): FrctStats | undefined {
     return this.#frct?.stats();
