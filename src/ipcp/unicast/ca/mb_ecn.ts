@@ -7,7 +7,8 @@
  *   FLOW_UPDATE messages when congestion starts, ends, and every 8 packets.
  * - Sender: a byte window per time slot (2^tx_mul ns), slow start until the
  *   first update, then additive increase / multiplicative decrease; the slot
- *   length is rescaled to keep 8–64 packets per slot.
+ *   length is rescaled to keep 8–64 packets per slot, but never below
+ *   {@link MB_ECN_TX_MUL_MIN} (timer granularity).
  * @module
  */
 import type { CaCtx, CaPolicy } from "./ca.ts";
@@ -22,6 +23,16 @@ export const MB_ECN_UPD = 8;
 export const MB_ECN_SHIFT = 5;
 /** Initial slot exponent: 2^24 ns ≈ 16.8 ms. */
 export const MB_ECN_TX_MUL_INIT = 24;
+/**
+ * Shortest slot exponent: 2^22 ns ≈ 4.2 ms. The reference shortens slots
+ * without bound (to keep ≤ 64 packets each) and sleeps with nanosecond
+ * precision; a Deno timer fires 1–2 ms late at best, so a sub-millisecond
+ * slot followed by a wait loses the slots in between and caps a flow at
+ * ~64 packets per timer tick (≈ 300 Mb/s at 1400 B). Above this length a
+ * slot holds more than 64 packets instead (sender-local behaviour, spec
+ * 12 §8.4).
+ */
+export const MB_ECN_TX_MUL_MIN = 22;
 /** Initial window byte limit and additive increment. */
 export const MB_ECN_TX_WBL_INIT = 65536;
 /** Packets per slot the rescaling aims for. */
@@ -96,9 +107,10 @@ function txUpdate(c: CaCtx, len: number, nowNs: number): number {
       }
       x.txWbl *= pow2(f);
       x.txInc *= pow2(f);
-    } else if (x.txWpc > MB_ECN_MAX_PKT_SLOT) {
+    } else if (x.txWpc > MB_ECN_MAX_PKT_SLOT && x.txMul > MB_ECN_TX_MUL_MIN) {
       let f = 0;
       while (Math.floor(x.txWpc / pow2(f)) > MB_ECN_MAX_PKT_SLOT) f++;
+      f = Math.min(f, x.txMul - MB_ECN_TX_MUL_MIN);
       x.txMul -= f;
       x.txSlot *= pow2(f);
       x.txWbl = Math.floor(x.txWbl / pow2(f));

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../../../tests/util/assert.ts";
 import { createCa } from "./ca.ts";
-import { MB_ECN_TX_MUL_INIT, type MbEcnCtx } from "./mb_ecn.ts";
+import { MB_ECN_TX_MUL_INIT, MB_ECN_TX_MUL_MIN, type MbEcnCtx } from "./mb_ecn.ts";
 
 const mb = createCa(1);
 
@@ -83,4 +83,17 @@ Deno.test("ca: mb-ecn rescales the slot to keep 8–64 packets per slot", () => 
   for (let i = 0; i < 200; i++) mb.txUpdate(c2, 10, now);
   mb.txUpdate(c2, 10, now + 2 ** (MB_ECN_TX_MUL_INIT + 1));
   assert(c2.txMul < MB_ECN_TX_MUL_INIT, "many packets per slot: slots get shorter");
+});
+
+Deno.test("ca: mb-ecn never shortens slots below what timers can honour", () => {
+  const c = mb.ctxCreate() as MbEcnCtx;
+  let now = 2 ** 40;
+  // 10 000 packets per slot would ask for 2^17 ns slots; the floor keeps 2^22
+  for (let s = 0; s < 4; s++) {
+    for (let i = 0; i < 10000; i++) mb.txUpdate(c, 10, now);
+    now += 2 ** c.txMul;
+  }
+  assertEquals(c.txMul, MB_ECN_TX_MUL_MIN);
+  // the window per slot is not halved further either: it keeps growing additively
+  assert(c.txWbl >= 10000 * 10, `window ${c.txWbl}`);
 });
