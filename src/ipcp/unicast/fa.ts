@@ -29,6 +29,8 @@ import { decodeFaMsg, encodeFaMsg, FaCode, type FaMsg } from "./wire/fa.ts";
 const FA_MSG_CUBE = 0;
 /** N+1 packets queued in the FA scheduler above which writers are asked to wait. */
 export const FA_PSCHED_HIGH_WATER = 256;
+/** SDUs of one flow held while it waits for its congestion window, at most; more are dropped. */
+export const FA_CA_HELD_MAX = 1024;
 /** The remote eid before the reply (all ones). */
 export const FA_EID_UNSET = U64_MAX;
 
@@ -80,6 +82,15 @@ export interface FaFlow {
   txPkts: number;
 }
 
+/** SDUs of a flow waiting for the end of its congestion-avoidance slot, in order. */
+interface Held {
+  q: Uint8Array[];
+  /** Resolves when the queue is empty (the writer's back-pressure). */
+  gate: Promise<void>;
+  resolve: () => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
 /** Counters of the flow allocator. */
 export interface FaCounters {
   /** FA messages that did not decode, or carried an invalid address. */
@@ -106,6 +117,7 @@ export class FlowAllocator {
   readonly #o: FaOptions;
   readonly #log: Logger;
   readonly #flows = new Map<number, FaFlow>();
+  readonly #held = new Map<FaFlow, Held>();
   readonly #psched: PacketScheduler<{ f: FaFlow; sdu: Uint8Array }>;
   readonly #clockNs: () => number;
 
@@ -176,6 +188,8 @@ export class FlowAllocator {
 
   /** Release a flow: local only, no message (spec 12 §6.3). */
   dealloc(flowId: number): void {
+    const f = this.#flows.get(flowId);
+    if (f) this.#unhold(f);
     this.#flows.delete(flowId);
   }
 
@@ -186,18 +200,48 @@ export class FlowAllocator {
       this.counters.drops++;
       return undefined;
     }
-    const item = { f, sdu: sdu.slice() };
-    const waitNs = this.#o.ca.txUpdate(f.ca, sdu.length, this.#clockNs());
-    if (waitNs > 0) {
-      return new Promise((resolve) =>
-        setTimeout(() => {
-          this.#psched.push(f.qc, item);
-          resolve();
-        }, waitNs / 1e6)
-      );
+    const held = this.#held.get(f);
+    if (held && held.q.length >= FA_CA_HELD_MAX) {
+      this.counters.drops++;
+      return held.gate;
     }
-    this.#psched.push(f.qc, item);
+    const waitNs = this.#o.ca.txUpdate(f.ca, sdu.length, this.#clockNs());
+    if (held) {
+      // an earlier packet of this flow waits for the slot's end: keep the order
+      held.q.push(sdu.slice());
+      return held.gate;
+    }
+    if (waitNs > 0) return this.#hold(f, sdu.slice(), waitNs);
+    this.#psched.push(f.qc, { f, sdu: sdu.slice() });
     return this.#psched.waitBelow(FA_PSCHED_HIGH_WATER) ?? this.#o.dt.waitWritable(f.rAddr, f.qc);
+  }
+
+  /**
+   * Hold `sdu` (over the congestion window) for `waitNs`. Later writes on
+   * the flow are charged to the window as they come and queue behind it,
+   * released together: one timer and one promise per flow, and no packet
+   * overtakes a held one (as it would with a timer per packet).
+   */
+  #hold(f: FaFlow, sdu: Uint8Array, waitNs: number): Promise<void> {
+    let resolve!: () => void;
+    const gate = new Promise<void>((r) => (resolve = r));
+    const h: Held = { q: [sdu], gate, resolve, timer: undefined };
+    h.timer = setTimeout(() => {
+      if (this.#held.get(f) !== h) return;
+      for (const sdu of h.q) this.#psched.push(f.qc, { f, sdu });
+      this.#unhold(f);
+    }, waitNs / 1e6);
+    this.#held.set(f, h);
+    return gate;
+  }
+
+  /** Forget the held packets of `f` (sent or dropped) and let its writer go on. */
+  #unhold(f: FaFlow): void {
+    const h = this.#held.get(f);
+    if (!h) return;
+    this.#held.delete(f);
+    clearTimeout(h.timer);
+    h.resolve();
   }
 
   #send(qc: number, f: FaFlow, sdu: Uint8Array): void {
@@ -314,6 +358,7 @@ export class FlowAllocator {
 
   /** Drop queued packets and forget every flow. */
   stop(): void {
+    for (const f of [...this.#held.keys()]) this.#unhold(f);
     this.#psched.stop();
     this.#flows.clear();
   }

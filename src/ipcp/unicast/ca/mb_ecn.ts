@@ -24,7 +24,7 @@ export const MB_ECN_SHIFT = 5;
 /** Initial slot exponent: 2^24 ns ≈ 16.8 ms. */
 export const MB_ECN_TX_MUL_INIT = 24;
 /**
- * Shortest slot exponent: 2^22 ns ≈ 4.2 ms. The reference shortens slots
+ * Shortest slot exponent: 2^23 ns ≈ 8.4 ms. The reference shortens slots
  * without bound (to keep ≤ 64 packets each) and sleeps with nanosecond
  * precision; a Deno timer fires 1–2 ms late at best, so a sub-millisecond
  * slot followed by a wait loses the slots in between and caps a flow at
@@ -32,7 +32,7 @@ export const MB_ECN_TX_MUL_INIT = 24;
  * slot holds more than 64 packets instead (sender-local behaviour, spec
  * 12 §8.4).
  */
-export const MB_ECN_TX_MUL_MIN = 22;
+export const MB_ECN_TX_MUL_MIN = 23;
 /** Initial window byte limit and additive increment. */
 export const MB_ECN_TX_WBL_INIT = 65536;
 /** Packets per slot the rescaling aims for. */
