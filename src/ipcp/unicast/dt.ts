@@ -123,7 +123,12 @@ export class DataTransfer {
   /** A DT component with no N−1 flows. */
   constructor(opts: DtOptions) {
     this.#o = opts;
-    this.#layout = opts.layout ?? DT_CONFIG_DEFAULT;
+    const l = opts.layout;
+    // the default layout by identity: the PCI codec's fast path, no checks per packet
+    this.#layout = !l || (l.addrSize === DT_CONFIG_DEFAULT.addrSize &&
+        l.eidSize === DT_CONFIG_DEFAULT.eidSize)
+      ? DT_CONFIG_DEFAULT
+      : l;
     this.#off = dtOffsets(this.#layout);
     this.#self = BigInt(opts.addr);
     this.#log = opts.log ?? logger("dt");
@@ -189,6 +194,17 @@ export class DataTransfer {
    * when it was dropped (no next hop, write failure).
    */
   write(dst: number, qc: number, eid: bigint, sdu: Uint8Array): boolean {
+    const pkt = new Uint8Array(this.#off.len + sdu.length);
+    pkt.set(sdu, this.#off.len);
+    return this.writeRoom(dst, qc, eid, pkt);
+  }
+
+  /**
+   * {@link write} for an SDU already placed after {@link headerLen} bytes
+   * of room at the front of `pkt`: the PCI is written there and `pkt` is
+   * sent (owned from here on), saving a copy per packet.
+   */
+  writeRoom(dst: number, qc: number, eid: bigint, pkt: Uint8Array): boolean {
     if (dst === this.#o.addr) {
       this.#log.debug(`Cannot send to own address (eid ${eid}).`);
       return false;
@@ -198,10 +214,8 @@ export class DataTransfer {
       this.counters.noRoute++;
       return false;
     }
-    const pkt = new Uint8Array(this.#off.len + sdu.length);
     const ecn = this.#o.ca.calcEcn(0, this.#queued(fd));
     writeDtPci(pkt, { dst: BigInt(dst), qc, ttl: this.#o.maxTtl, ecn, eid }, this.#layout);
-    pkt.set(sdu, this.#off.len);
     this.counters.lclW++;
     return this.#send(fd, pkt);
   }

@@ -82,7 +82,7 @@ export interface FaFlow {
   txPkts: number;
 }
 
-/** SDUs of a flow waiting for the end of its congestion-avoidance slot, in order. */
+/** SDUs of a flow (after room for the DT PCI) waiting for the end of its CA slot, in order. */
 interface Held {
   q: Uint8Array[];
   /** Resolves when the queue is empty (the writer's back-pressure). */
@@ -118,7 +118,7 @@ export class FlowAllocator {
   readonly #log: Logger;
   readonly #flows = new Map<number, FaFlow>();
   readonly #held = new Map<FaFlow, Held>();
-  readonly #psched: PacketScheduler<{ f: FaFlow; sdu: Uint8Array }>;
+  readonly #psched: PacketScheduler<{ f: FaFlow; pkt: Uint8Array }>;
   readonly #clockNs: () => number;
 
   /** Register with DT on eid 0 and take its N+1 data path. */
@@ -126,7 +126,7 @@ export class FlowAllocator {
     this.#o = opts;
     this.#log = opts.log ?? logger("fa");
     this.#clockNs = opts.clockNs ?? (() => Math.round(performance.now() * 1e6));
-    this.#psched = new PacketScheduler((qc, x) => this.#send(qc, x.f, x.sdu));
+    this.#psched = new PacketScheduler((qc, x) => this.#send(qc, x.f, x.pkt));
     opts.dt.registerComponent(Number(DT_EID_FA), (sdu) => this.#onMsg(sdu));
     opts.dt.onNp1 = (eid, ecn, sdu) => this.#np1Rcv(eid, ecn, sdu);
   }
@@ -206,29 +206,33 @@ export class FlowAllocator {
       return held.gate;
     }
     const waitNs = this.#o.ca.txUpdate(f.ca, sdu.length, this.#clockNs());
+    // the one copy of the SDU on the way down, with room for the DT PCI
+    const room = this.#o.dt.headerLen;
+    const pkt = new Uint8Array(room + sdu.length);
+    pkt.set(sdu, room);
     if (held) {
       // an earlier packet of this flow waits for the slot's end: keep the order
-      held.q.push(sdu.slice());
+      held.q.push(pkt);
       return held.gate;
     }
-    if (waitNs > 0) return this.#hold(f, sdu.slice(), waitNs);
-    this.#psched.push(f.qc, { f, sdu: sdu.slice() });
+    if (waitNs > 0) return this.#hold(f, pkt, waitNs);
+    this.#psched.push(f.qc, { f, pkt });
     return this.#psched.waitBelow(FA_PSCHED_HIGH_WATER) ?? this.#o.dt.waitWritable(f.rAddr, f.qc);
   }
 
   /**
-   * Hold `sdu` (over the congestion window) for `waitNs`. Later writes on
+   * Hold `pkt` (over the congestion window) for `waitNs`. Later writes on
    * the flow are charged to the window as they come and queue behind it,
    * released together: one timer and one promise per flow, and no packet
    * overtakes a held one (as it would with a timer per packet).
    */
-  #hold(f: FaFlow, sdu: Uint8Array, waitNs: number): Promise<void> {
+  #hold(f: FaFlow, pkt: Uint8Array, waitNs: number): Promise<void> {
     let resolve!: () => void;
     const gate = new Promise<void>((r) => (resolve = r));
-    const h: Held = { q: [sdu], gate, resolve, timer: undefined };
+    const h: Held = { q: [pkt], gate, resolve, timer: undefined };
     h.timer = setTimeout(() => {
       if (this.#held.get(f) !== h) return;
-      for (const sdu of h.q) this.#psched.push(f.qc, { f, sdu });
+      for (const pkt of h.q) this.#psched.push(f.qc, { f, pkt });
       this.#unhold(f);
     }, waitNs / 1e6);
     this.#held.set(f, h);
@@ -244,9 +248,10 @@ export class FlowAllocator {
     h.resolve();
   }
 
-  #send(qc: number, f: FaFlow, sdu: Uint8Array): void {
+  /** `pkt`: the SDU after room for the DT PCI. */
+  #send(qc: number, f: FaFlow, pkt: Uint8Array): void {
     if (this.#flows.get(f.flowId) !== f) return;
-    if (this.#o.dt.write(f.rAddr, qc, f.rEid, sdu)) f.txPkts++;
+    if (this.#o.dt.writeRoom(f.rAddr, qc, f.rEid, pkt)) f.txPkts++;
     else this.counters.drops++;
   }
 
