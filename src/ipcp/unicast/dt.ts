@@ -27,6 +27,7 @@ import type { N1Flow } from "../../irmd/n1.ts";
 import type { CaPolicy } from "./ca/ca.ts";
 import type { Pff } from "./pff/pff.ts";
 import { PacketScheduler } from "./psched.ts";
+import { Slab } from "./slab.ts";
 import {
   decodeDt,
   DT_COMPONENT_EIDS,
@@ -118,6 +119,8 @@ export class DataTransfer {
   readonly #log: Logger;
   readonly #comps = new Map<bigint, (sdu: Uint8Array) => void>();
   readonly #out = new Map<number, Egress>();
+  /** Arriving packets are copied out of the N−1 flow's buffer into these. */
+  readonly #slab = new Slab();
   readonly #psched: PacketScheduler<{ fd: number; pkt: Uint8Array }>;
 
   /** A DT component with no N−1 flows. */
@@ -170,7 +173,7 @@ export class DataTransfer {
     this.#out.set(fd, { flow, q: [], busy: false, drained: undefined });
     return (sdu) => {
       this.counters.rxPkts++;
-      this.#psched.push(qcIn, { fd, pkt: sdu.slice() });
+      this.#psched.push(qcIn, { fd, pkt: this.#slab.copy(sdu) });
     };
   }
 

@@ -22,6 +22,7 @@ import { type Ipcp, type IpcpHost, MPL_MS } from "../types.ts";
 import type { CaCtx, CaPolicy } from "./ca/ca.ts";
 import type { DataTransfer } from "./dt.ts";
 import { PacketScheduler } from "./psched.ts";
+import { Slab } from "./slab.ts";
 import { DT_EID_FA } from "./wire/dt.ts";
 import { decodeFaMsg, encodeFaMsg, FaCode, type FaMsg } from "./wire/fa.ts";
 
@@ -118,6 +119,7 @@ export class FlowAllocator {
   readonly #log: Logger;
   readonly #flows = new Map<number, FaFlow>();
   readonly #held = new Map<FaFlow, Held>();
+  readonly #slab = new Slab();
   readonly #psched: PacketScheduler<{ f: FaFlow; pkt: Uint8Array }>;
   readonly #clockNs: () => number;
 
@@ -208,8 +210,7 @@ export class FlowAllocator {
     const waitNs = this.#o.ca.txUpdate(f.ca, sdu.length, this.#clockNs());
     // the one copy of the SDU on the way down, with room for the DT PCI
     const room = this.#o.dt.headerLen;
-    const pkt = new Uint8Array(room + sdu.length);
-    pkt.set(sdu, room);
+    const pkt = this.#slab.copy(sdu, room);
     if (held) {
       // an earlier packet of this flow waits for the slot's end: keep the order
       held.q.push(pkt);
