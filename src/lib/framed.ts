@@ -33,7 +33,9 @@ export class FramedConn {
   #writing = false;
   #closed = false;
   #drainWaiters: (() => void)[] = [];
-  #gate: Promise<unknown> | undefined;
+  #drainPromise: Promise<void> | undefined;
+  /** Promises the read loop waits on before its next read (back-pressure). */
+  readonly #gates = new Set<Promise<unknown>>();
   readonly stats = { rxBytes: 0, txBytes: 0, rxFrames: 0, badFrames: 0, txDrops: 0 };
 
   constructor(readonly conn: Deno.Conn, readonly handlers: FramedHandlers) {}
@@ -45,11 +47,7 @@ export class FramedConn {
     let err: Error | undefined;
     try {
       for (;;) {
-        while (this.#gate) {
-          const g = this.#gate;
-          await g;
-          if (this.#gate === g) this.#gate = undefined;
-        }
+        while (this.#gates.size) await this.#gates.values().next().value!.catch(() => {});
         const n = await this.conn.read(buf);
         if (n === null) break;
         this.stats.rxBytes += n;
@@ -83,8 +81,11 @@ export class FramedConn {
    * kernel buffer fills and the sender slows down).
    */
   pauseUntil(p: Promise<unknown>): void {
-    const prev = this.#gate;
-    this.#gate = prev ? Promise.all([prev, p]) : p;
+    // the same drain promise comes back for every packet while congested: track it once
+    if (this.#gates.has(p)) return;
+    this.#gates.add(p);
+    const done = () => this.#gates.delete(p);
+    p.then(done, done);
   }
 
   /** More than the high-water mark is queued. */
@@ -134,7 +135,10 @@ export class FramedConn {
   /** Resolves when the queue is below the low-water mark. */
   drain(): Promise<void> {
     if (this.#len <= LOW_WATER_BYTES || this.#closed) return Promise.resolve();
-    return new Promise((res) => this.#drainWaiters.push(res));
+    // one promise per congestion episode, shared by every waiter
+    this.#drainPromise ??= new Promise<void>((res) => this.#drainWaiters.push(res))
+      .finally(() => (this.#drainPromise = undefined));
+    return this.#drainPromise;
   }
 
   /**
