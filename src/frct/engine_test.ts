@@ -78,10 +78,11 @@ Deno.test("frct engine: RTX receiver reorders, suppresses duplicates and acks on
   assertEquals(got(ps[3]!), []);
   assertEquals(got(ps[2]!), []); // duplicate in the reorder queue
   assertEquals(b.stats().reorderQueued, 2);
-  assertEquals(got(ps[1]!), [1, 2, 3]);
-  // delayed ACK ≈ 10.3 ms later, cumulative
-  assertEquals(b.tick(T0 + 5 * MS).packets.length, 0);
-  const acks = b.tick(T0 + 16 * MS).packets;
+  // the repair is acknowledged at once (cumulative), nothing left for the delayed ACK
+  const r = b.receive(ps[1]!, T0 + MS);
+  assertEquals(r.deliver.map((x) => x[0]), [1, 2, 3]);
+  const acks = r.reply ?? [];
+  assertEquals(b.tick(T0 + 16 * MS).packets.length, 0);
   assertEquals(acks.length, 1);
   assertEquals(decodeFrct(acks[0]!), {
     flags: ACK | FC,
@@ -92,6 +93,30 @@ Deno.test("frct engine: RTX receiver reorders, suppresses duplicates and acks on
   a.receive(acks[0]!, T0 + 20 * MS);
   assertEquals(a.lingering, false);
   assertEquals(a.stats().inFlight, 0);
+});
+
+Deno.test("frct engine: a new hole and its repair are acknowledged at once; one hole ACK fast-retransmits", () => {
+  const { a, b } = pair(true);
+  const ps = [0, 1, 2, 3, 4].map((i) => sendOk(a, new Uint8Array([i]), T0));
+  const S0 = decodeFrct(ps[0]!).seqno;
+  assertEquals(b.receive(ps[0]!, T0 + MS).reply, undefined); // in order: delayed
+  // 1 lost: the first packet past the hole is reported at once, unspaced, and
+  // twice, since the first copy also moves the sender's left edge (0 acked)
+  const hole = b.receive(ps[2]!, T0 + MS).reply ?? [];
+  assertEquals(hole.map((x) => decodeFrct(x).ackno), [(S0 + 1) >>> 0, (S0 + 1) >>> 0]);
+  assertEquals(b.receive(ps[3]!, T0 + MS).reply, undefined); // same hole: spaced
+  assertEquals(a.receive(hole[0]!, T0 + 2 * MS).reply, undefined);
+  // the sender resends 1 on the duplicate
+  const fast = a.receive(hole[1]!, T0 + 2 * MS).reply ?? [];
+  assertEquals(fast.length, 1);
+  assertBytes(frctPayload(fast[0]!), frctPayload(ps[1]!));
+  assertEquals(a.stats().fastRetransmissions, 1);
+  // the repair moves the left edge: acknowledged at once
+  const r = b.receive(fast[0]!, T0 + 3 * MS);
+  assertEquals(r.deliver.map((x) => x[0]), [1, 2, 3]);
+  assertEquals((r.reply ?? []).map((x) => decodeFrct(x).ackno), [(S0 + 4) >>> 0]);
+  a.receive(r.reply![0]!, T0 + 4 * MS);
+  assertEquals(a.stats().inFlight, 1);
 });
 
 Deno.test("frct engine: an idle receiver only starts a run on a DRF DATA packet", () => {

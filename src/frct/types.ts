@@ -84,6 +84,8 @@ export interface FrctStats {
   retransmissions: number;
   /** Of those, sent on duplicate ACKs before the RTO expired. */
   fastRetransmissions: number;
+  /** Retransmissions of the oldest packet on its RTO (each backs the RTO off). */
+  timeouts: number;
   /** RTT samples taken. */
   rttEstimates: number;
   /** Duplicate packets received (dropped). */
