@@ -65,6 +65,13 @@ export const RTO_MAX_NS = 2 ** 36;
  * receiver acknowledges at once when a packet lands beyond a hole).
  */
 export const DUPACK_THRESHOLD = 1;
+/**
+ * Packets delivered, or consumed, since the last ACK / window update after
+ * which the receiver sends one at once instead of on the delayed-ACK slot
+ * (ouro tunable, wire-compatible): at full rate the whole {@link RQ_SIZE}
+ * window goes by in well under one slot, so waiting stalled the sender.
+ */
+export const ACK_BATCH_PKTS = RQ_SIZE / 4;
 /** Delayed-ACK wheel slot, ns (2^18). */
 export const ACK_SLOT_NS = 2 ** 18;
 

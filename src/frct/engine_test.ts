@@ -1,7 +1,7 @@
 import { assert, assertBytes, assertEquals } from "../../tests/util/assert.ts";
 import { mutate, rng } from "../../tests/util/fuzz.ts";
 import { qosBestEffort, qosData, qosRaw, qosVoice } from "../lib/qos.ts";
-import { FrctFlag, RQ_SIZE, START_WINDOW } from "./constants.ts";
+import { ACK_BATCH_PKTS, FrctFlag, RQ_SIZE, START_WINDOW } from "./constants.ts";
 import { FrctEngine, frctEngineForQos } from "./engine.ts";
 import { decodeFrct, encodeFrct, frctPayload } from "./wire.ts";
 
@@ -237,4 +237,40 @@ Deno.test("frct engine: receive() survives garbage and keeps its invariants", ()
     }
   }
   assert(b.stats().malformed > 0);
+});
+
+Deno.test("frct engine: a full-rate flow is acknowledged every ACK_BATCH_PKTS, without waiting for the ACK slot", () => {
+  const { a, b } = pair(true);
+  // 0.01 ms per packet: the whole window goes by well within one delayed-ACK slot
+  let now = T0;
+  let sent = 0;
+  let acks = 0;
+  let stalls = 0;
+  const feed = (pkts: Uint8Array[] | undefined) => {
+    for (const q of pkts ?? []) {
+      const h = decodeFrct(q);
+      if (h.flags & ACK) acks++;
+      a.receive(q, now);
+    }
+  };
+  while (sent < 4 * RQ_SIZE) {
+    now += 0.01 * MS;
+    const p = a.send(new Uint8Array([sent & 0xff]), now);
+    if (p === "window-closed") {
+      stalls++;
+      break;
+    }
+    sent++;
+    const r = b.receive(p, now);
+    feed(r.reply);
+    b.consumed(r.deliver.length, now);
+    if ((b.nextDeadlineNs() ?? Infinity) <= now) feed(b.tick(now).packets); // a driver's immediate timer
+  }
+  assertEquals(stalls, 0);
+  assertEquals(sent, 4 * RQ_SIZE);
+  assert(
+    acks >= (4 * RQ_SIZE) / ACK_BATCH_PKTS - 1 && acks <= (2 * 4 * RQ_SIZE) / ACK_BATCH_PKTS,
+    `${acks} ACKs`,
+  );
+  assertEquals(a.stats().rdvsSent, 0);
 });
