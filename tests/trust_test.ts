@@ -446,6 +446,10 @@ Deno.test({
       const accepted = ob.flowAccept({ timeoutMs: 2500 }).then((f) => f, (e) => e as Error);
       frames.length = 0;
       const replay = req.frame.slice();
+      // another s_eid: a byte-identical resend is answered by the udp IPCP from its table of
+      // recent requests (a lost FLOW_REPLY must not fail the allocation), so give the replayed
+      // OAP header a new request for it to reach the IRMd's replay window
+      new DataView(replay.buffer, replay.byteOffset).setUint32(udpPayloadOffset(replay) + 4, 0x7777);
       fixUdpChecksum(replay);
       h.relay!.inject(replay, "ab");
       await h.b.proc.waitFor(/Refused flow request .*replayed/, 5000, "stderr");

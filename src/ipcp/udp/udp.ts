@@ -51,6 +51,7 @@ import {
 import { type IpFamily, type PeerEntry, Resolver, type ResolverOptions } from "./resolve.ts";
 import { HeldSender } from "./sender.ts";
 import { parseUdpOptions, UDP_OPTIONS } from "./config.ts";
+import { FLOW_REQ_RESEND_MS, FLOW_REQ_TRIES, ReqCache } from "./dedup.ts";
 
 /** The two udp IPCP types. */
 export type UdpIpcpType = "udp4" | "udp6";
@@ -61,6 +62,13 @@ export interface UdpIpcpOptions {
   resolver?: Pick<ResolverOptions, "hostsFile" | "useDns" | "resolveDns">;
   /** Slots per socket ring (default: the socket's). */
   ringSlots?: number;
+  /** First FLOW_REQ resend delay in ms (default {@link FLOW_REQ_RESEND_MS}). */
+  flowReqResendMs?: number;
+  /**
+   * Test seam: return true to drop an outgoing management datagram, as a
+   * congested network would (it still counts as sent).
+   */
+  dropMgmtTx?: (datagram: Uint8Array, dst: IpEndpoint) => boolean;
 }
 
 /** Counters shown by `info()`. */
@@ -80,6 +88,12 @@ export interface UdpCounters {
   rxNoFlow: number;
   /** FLOW_REPLYs for no pending flow or from the wrong address (also in rxMgmt). */
   rxBadReply: number;
+  /** FLOW_REPLYs repeating one already taken (answers to resent requests; also in rxMgmt). */
+  rxDupReply: number;
+  /** FLOW_REQs repeating one being processed or answered (also in rxMgmt). */
+  rxDupReq: number;
+  /** FLOW_REQs resent for want of a reply, and FLOW_REPLYs resent to duplicates (also in txMgmt). */
+  txMgmtResent: number;
   /** SDUs written on an unknown or not yet allocated flow. */
   txNoFlow: number;
   /** SDUs above the maximum packet size (8980 udp4 / 8952 udp6). */
@@ -93,6 +107,8 @@ interface UdpFlow {
   remote: IpEndpoint;
   /** The peer's flow id; -1 until the FLOW_REPLY (initiator side). */
   dEid: number;
+  /** Initiator side, until the FLOW_REPLY: the pending FLOW_REQ resend. */
+  resend?: ReturnType<typeof setTimeout>;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -127,6 +143,9 @@ export class UdpIpcp implements Ipcp {
     rxMalformed: 0,
     rxNoFlow: 0,
     rxBadReply: 0,
+    rxDupReply: 0,
+    rxDupReq: 0,
+    txMgmtResent: 0,
     txNoFlow: 0,
     txOversize: 0,
   };
@@ -144,6 +163,7 @@ export class UdpIpcp implements Ipcp {
   readonly #registry = new Set<string>();
   readonly #directory = new Map<string, IpEndpoint>();
   readonly #flows = new Map<number, UdpFlow>();
+  readonly #reqs = new ReqCache();
   readonly #txBuf: Uint8Array;
   #tx: HeldSender | undefined;
 
@@ -313,8 +333,7 @@ export class UdpIpcp implements Ipcp {
     if (this.state !== "OPERATIONAL") {
       throw new OuroError(Errno.EIPCPSTATE, `${what}: IPCP stopped`);
     }
-    this.#flows.set(flowId, { remote: dst, dEid: -1 });
-    const sent = this.#sendMgmt(dst, {
+    const req = encodeUdpMgmt({
       code: UdpMgmtCode.FLOW_REQ,
       sEid: flowId,
       dEid: 0,
@@ -323,20 +342,52 @@ export class UdpIpcp implements Ipcp {
       hash,
       payload: data,
     });
-    if (!sent) {
+    const f: UdpFlow = { remote: dst, dEid: -1 };
+    this.#flows.set(flowId, f);
+    if (!this.#sendMgmt(dst, req)) {
       this.#flows.delete(flowId);
       throw new OuroError(Errno.EIPCP, `${what}: the socket's send queue is full`);
     }
+    this.#armResend(flowId, f, req, this.#opts.flowReqResendMs ?? FLOW_REQ_RESEND_MS, 1);
     this.log.debug(
       `Sent flow request ${flowId} for ${shortHash(hash)} to ${dst.hostname} port ${dst.port}.`,
     );
   }
 
-  /** Send a management message; false if it could not be queued. */
-  #sendMgmt(dst: IpEndpoint, m: UdpMgmt): boolean {
+  /**
+   * Resend FLOW_REQ `req` of pending flow `f` after `delayMs` unless its
+   * FLOW_REPLY came, doubling the delay, until {@link FLOW_REQ_TRIES} sends.
+   */
+  #armResend(flowId: number, f: UdpFlow, req: Uint8Array, delayMs: number, sent: number): void {
+    if (sent >= FLOW_REQ_TRIES) {
+      f.resend = undefined;
+      return;
+    }
+    f.resend = setTimeout(() => {
+      f.resend = undefined;
+      if (this.state !== "OPERATIONAL" || this.#flows.get(flowId) !== f || f.dEid !== -1) return;
+      if (this.#sendMgmt(f.remote, req)) this.#c.txMgmtResent++;
+      this.log.debug(
+        `Resent flow request ${flowId} to ${f.remote.hostname} port ${f.remote.port} ` +
+          `(send ${sent + 1} of ${FLOW_REQ_TRIES}): no reply after ${delayMs} ms.`,
+      );
+      this.#armResend(flowId, f, req, delayMs * 2, sent + 1);
+    }, delayMs);
+  }
+
+  #stopResend(f: UdpFlow | undefined): void {
+    if (f?.resend !== undefined) {
+      clearTimeout(f.resend);
+      f.resend = undefined;
+    }
+  }
+
+  /** Send an encoded management message; false if it could not be queued. */
+  #sendMgmt(dst: IpEndpoint, datagram: Uint8Array): boolean {
     let ok = false;
     try {
-      ok = this.#sock?.send(dst, encodeUdpMgmt(m)) ?? false;
+      if (this.#opts.dropMgmtTx?.(datagram, dst)) ok = true;
+      else ok = this.#sock?.send(dst, datagram) ?? false;
     } catch (e) {
       this.log.error(
         `Cannot send management message to ${dst.hostname} port ${dst.port}: ${
@@ -348,9 +399,24 @@ export class UdpIpcp implements Ipcp {
     return ok;
   }
 
-  async #onFlowReq(m: UdpMgmt, remote: IpEndpoint): Promise<void> {
-    const reply = (dEid: number, response: number, payload: Uint8Array) =>
-      this.#sendMgmt(remote, {
+  /** `req`: the request datagram as received (a view of the ring, copied if kept). */
+  async #onFlowReq(m: UdpMgmt, remote: IpEndpoint, req: Uint8Array): Promise<void> {
+    const dup = this.#reqs.lookup(remote, m.sEid, req);
+    if (dup) {
+      this.#c.rxDupReq++;
+      if (dup.reply && this.#sendMgmt(remote, dup.reply)) this.#c.txMgmtResent++;
+      this.log.debug(
+        `Duplicate flow request ${m.sEid} from ${remote.hostname} port ${remote.port}: ` +
+          (dup.reply ? "resent the reply." : "still processing, ignored."),
+      );
+      return;
+    }
+    const entry = this.#reqs.begin(remote, m.sEid, req);
+    // the datagram is a view of the receive ring: keep copies
+    m.hash = m.hash.slice();
+    m.payload = m.payload.slice();
+    const reply = (dEid: number, response: number, payload: Uint8Array) => {
+      const datagram = encodeUdpMgmt({
         code: UdpMgmtCode.FLOW_REPLY,
         sEid: m.sEid,
         dEid,
@@ -359,6 +425,11 @@ export class UdpIpcp implements Ipcp {
         hash: EMPTY,
         payload,
       });
+      const ok = this.#sendMgmt(remote, datagram);
+      if (ok) this.#reqs.answer(entry, dEid, datagram);
+      else this.#reqs.forget(remote, m.sEid, entry);
+      return ok;
+    };
     let r: { flowId: number; data: Uint8Array };
     try {
       r = await this.host.flowReqArr(this, m.hash, m.qos, this.#mpl, m.payload);
@@ -369,9 +440,11 @@ export class UdpIpcp implements Ipcp {
         }`,
       );
       if (this.state === "OPERATIONAL") reply(0, -errCode(e), EMPTY);
+      else this.#reqs.forget(remote, m.sEid, entry);
       return;
     }
     if (this.state !== "OPERATIONAL") {
+      this.#reqs.forget(remote, m.sEid, entry);
       this.host.flowDeallocated(r.flowId);
       return;
     }
@@ -390,6 +463,13 @@ export class UdpIpcp implements Ipcp {
 
   #onFlowReply(m: UdpMgmt, remote: IpEndpoint): void {
     const f = this.#flows.get(m.sEid);
+    if (
+      f && f.dEid !== -1 && f.dEid === m.dEid && m.response === 0 && sameEndpoint(f.remote, remote)
+    ) {
+      this.#c.rxDupReply++; // the answer to a resent FLOW_REQ
+      this.log.debug(`Ignored duplicate flow reply for eid ${m.sEid}.`);
+      return;
+    }
     if (!f || f.dEid !== -1) {
       this.#c.rxBadReply++;
       this.log.debug(`Dropped flow reply for eid ${m.sEid}: no allocation pending.`);
@@ -403,6 +483,7 @@ export class UdpIpcp implements Ipcp {
       );
       return;
     }
+    this.#stopResend(f);
     let response = m.response;
     if (response === 0 && m.dEid === 0) response = -Errno.EIPCP; // eid 0 is the management eid
     if (response > 0) response = -Errno.EIPCP;
@@ -413,7 +494,9 @@ export class UdpIpcp implements Ipcp {
   }
 
   flowDealloc(flowId: number): void {
+    this.#stopResend(this.#flows.get(flowId));
     this.#flows.delete(flowId);
+    this.#reqs.forgetFlow(flowId);
   }
 
   // ---- packet path --------------------------------------------------------
@@ -451,14 +534,12 @@ export class UdpIpcp implements Ipcp {
       return;
     }
     this.#c.rxMgmt++;
-    // the datagram is a view of the receive ring: keep copies
-    m.hash = m.hash.slice();
-    m.payload = m.payload.slice();
     if (m.code === UdpMgmtCode.FLOW_REQ) {
-      this.#onFlowReq(m, remote).catch((e) =>
+      this.#onFlowReq(m, remote, d).catch((e) =>
         this.log.error(`Flow request failed: ${(e as Error).stack}`)
       );
     } else {
+      m.payload = m.payload.slice(); // a view of the receive ring
       this.#onFlowReply(m, remote);
     }
   }
@@ -513,7 +594,9 @@ export class UdpIpcp implements Ipcp {
 
   async stop(): Promise<void> {
     this.state = "SHUTDOWN";
+    for (const f of this.#flows.values()) this.#stopResend(f);
     this.#flows.clear();
+    this.#reqs.clear();
     const sock = this.#sock;
     if (sock) {
       await sock.close();

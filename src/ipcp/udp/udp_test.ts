@@ -11,7 +11,7 @@ import { qosRaw, type QosSpec, qosVoice } from "../../lib/qos.ts";
 import { UdpSocket } from "../../io/udp.ts";
 import type { IpEndpoint } from "../../io/sockaddr.ts";
 import type { Ipcp, IpcpHost } from "../types.ts";
-import { UdpIpcp, type UdpIpcpType } from "./udp.ts";
+import { UdpIpcp, type UdpIpcpOptions, type UdpIpcpType } from "./udp.ts";
 import {
   decodeUdpMgmt,
   encodeUdpData,
@@ -102,13 +102,15 @@ async function pair(
   host: string,
   extraPeersA = "",
   ringSlots?: number,
+  optsA: UdpIpcpOptions = {},
+  optsB: UdpIpcpOptions = {},
 ): Promise<Pair> {
   const [pa, pb] = await freePorts(host, 2);
   const ep = (p: number) => type === "udp6" ? `[${host}]:${p}` : `${host}:${p}`;
   const ha = new FakeHost(), hb = new FakeHost();
   const opts = { resolver: { useDns: false, hostsFile: "/nonexistent/hosts" }, ringSlots };
-  const a = new UdpIpcp(1, "a", type, ha, logger("test/a"), opts);
-  const b = new UdpIpcp(2, "b", type, hb, logger("test/b"), opts);
+  const a = new UdpIpcp(1, "a", type, ha, logger("test/a"), { ...opts, ...optsA });
+  const b = new UdpIpcp(2, "b", type, hb, logger("test/b"), { ...opts, ...optsB });
   await a.bootstrap({
     layer: "low",
     options: { ip: host, port: pa!, peers: `srv=${ep(pb!)}${extraPeersA}` },
@@ -293,7 +295,10 @@ Deno.test("udp ipcp: counts and drops malformed, unknown and misdirected datagra
   await p.ha.until(() => p.ha.replies.length === 1);
   assertEquals(p.ha.replies[0]!.response, 0);
   a.write(3, te.encode("to-fake"));
-  const [d] = await raw.receive();
+  // skip FLOW_REQs A may have resent (no reply within 300 ms on a loaded machine)
+  const isMgmt = (x: Uint8Array) => x[0] === 0 && x[1] === 0 && x[2] === 0 && x[3] === 0;
+  let d;
+  while (!(d = (await raw.receive()).find((x) => !isMgmt(x.data))));
   assertBytes(d!.data, encodeUdpData({ eid: 77, payload: te.encode("to-fake") }));
 });
 
@@ -336,9 +341,9 @@ Deno.test("udp ipcp: survives random datagrams (every one counted, none thrown)"
     () => {},
   );
   assertEquals(total() + (b.info().detail?.rxTruncated as number), n);
-  // replies to the refused requests went back to the sender
+  // replies to the refused requests went back to the sender (again for duplicates)
   await new Promise((res) => setTimeout(res, 50));
-  assertEquals(c.txMgmt, hb.reqs.length);
+  assertEquals(c.txMgmt, hb.reqs.length + c.txMgmtResent);
 });
 
 Deno.test("udp ipcp: bootstrap checks its options and undoes a failed bind", async () => {
@@ -373,4 +378,86 @@ Deno.test("udp ipcp: bootstrap checks its options and undoes a failed bind", asy
   await u.unreg(md5("x"));
   await u.stop();
   assertEquals(u.state, "SHUTDOWN");
+});
+
+/** A `dropMgmtTx` seam losing the first `n` management datagrams with `code`. */
+function dropFirst(code: number, n = 1): (d: Uint8Array) => boolean {
+  let left = n;
+  return (d) => d[44] === code && left-- > 0;
+}
+
+/** Exactly one flow on each side: one IRMd request on B, one reply on A, data both ways. */
+async function assertOneFlow(p: Pair, aId: number, bId: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, 700)); // past further resends, were any still due
+  assertEquals(p.hb.reqs.length, 1);
+  assertEquals(p.ha.replies.length, 1);
+  assertEquals([p.a.info().detail?.flows, p.b.info().detail?.flows], [1, 1]);
+  p.a.write(aId, te.encode("ping"));
+  p.b.write(bId, te.encode("pong"));
+  await p.hb.until(() => p.hb.got(bId).length === 1);
+  await p.ha.until(() => p.ha.got(aId).length === 1);
+  assertEquals([p.a.counters.rxNoFlow, p.b.counters.rxNoFlow], [0, 0]);
+}
+
+Deno.test("udp ipcp: a lost FLOW_REQ is resent and makes one flow", async () => {
+  await using p = await pair("udp4", "127.0.0.1", "", undefined, {
+    dropMgmtTx: dropFirst(UdpMgmtCode.FLOW_REQ),
+  });
+  const t0 = Date.now();
+  const bId = await alloc(p, 4);
+  assert(Date.now() - t0 >= 250, "the reply came before any resend");
+  assertEquals(p.a.counters.txMgmtResent, 1);
+  assertEquals(p.b.counters.rxDupReq, 0);
+  await assertOneFlow(p, 4, bId);
+});
+
+Deno.test("udp ipcp: a lost FLOW_REPLY is sent again for the resent request, one flow", async () => {
+  await using p = await pair("udp4", "127.0.0.1", "", undefined, {}, {
+    dropMgmtTx: dropFirst(UdpMgmtCode.FLOW_REPLY),
+  });
+  const bId = await alloc(p, 4);
+  assertEquals(p.a.counters.txMgmtResent, 1);
+  assertEquals(p.b.counters.rxDupReq, 1); // answered from the table, not the IRMd
+  assertEquals(p.b.counters.txMgmtResent, 1);
+  await assertOneFlow(p, 4, bId);
+  assertEquals(p.a.counters.rxDupReply, 0);
+});
+
+Deno.test("udp ipcp: eager resends make one flow; duplicate requests and replies are counted", async () => {
+  await using p = await pair("udp4", "127.0.0.1", "", undefined, { flowReqResendMs: 1 });
+  // B's IRMd takes 150 ms: the resends at 1, 3, 7, 15 ms find the request in progress
+  const arr = p.hb.flowReqArr.bind(p.hb);
+  p.hb.flowReqArr = (...a) => new Promise((r) => setTimeout(r, 150)).then(() => arr(...a));
+  const bId = await alloc(p, 6);
+  assertEquals(p.a.counters.txMgmtResent, 4); // five sends in all
+  await assertOneFlow(p, 6, bId);
+  assertEquals(p.b.counters.rxDupReq, 4);
+  assertEquals(p.b.counters.txMgmtResent, 0); // ignored while processing
+  assertEquals(p.a.counters.rxDupReply, 0);
+
+  // answered quickly now: late duplicates get the same reply again, which A ignores
+  p.hb.flowReqArr = arr;
+  const n = p.ha.replies.length;
+  await p.a.flowAlloc(8, md5("srv"), qosRaw, te.encode("second"));
+  await p.ha.until(() => p.ha.replies.length > n);
+  await new Promise((r) => setTimeout(r, 300));
+  assertEquals(p.ha.replies.length, n + 1);
+  assertEquals(p.hb.reqs.length, 2);
+  assertEquals(p.a.counters.rxDupReply, p.b.counters.txMgmtResent);
+  assertEquals(p.a.counters.rxBadReply, 0);
+});
+
+Deno.test("udp ipcp: a request refused is refused again, not re-asked, when resent", async () => {
+  await using p = await pair("udp4", "127.0.0.1", "", undefined, {}, {
+    dropMgmtTx: dropFirst(UdpMgmtCode.FLOW_REPLY),
+  });
+  p.hb.refuse = new OuroError(Errno.ENAME, "nobody accepting");
+  await p.a.flowAlloc(9, md5("srv"), qosRaw, new Uint8Array(0));
+  await p.ha.until(() => p.ha.replies.length === 1);
+  assertEquals(p.ha.replies[0]!.response, -Errno.ENAME);
+  assertEquals(p.hb.reqs.length, 1);
+  assertEquals(p.b.counters.rxDupReq, 1);
+  await new Promise((r) => setTimeout(r, 700));
+  assertEquals(p.ha.replies.length, 1);
+  assertEquals(p.a.counters.txMgmtResent, 1);
 });
