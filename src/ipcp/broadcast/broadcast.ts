@@ -17,6 +17,7 @@
  * ```
  * @module
  */
+import { requireBoot, requireRunning } from "../common/state.ts";
 import { Errno, OuroError } from "../../lib/errors.ts";
 import { bytesEqual, HashAlgo, hashName, toHex } from "../../lib/hash.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -99,23 +100,13 @@ export class BroadcastIpcp implements Ipcp {
   }
 
   #needBoot(what: string): void {
-    if (this.state !== "BOOT") {
-      throw new OuroError(
-        Errno.EIPCPSTATE,
-        `Cannot ${what} ${this.name}: it is ${this.state}, not BOOT`,
-      );
-    }
+    requireBoot(this, what);
   }
 
   #running(what: string): Flooder {
-    if (!this.#flood || this.state !== "OPERATIONAL") {
-      throw new OuroError(
-        Errno.EIPCPSTATE,
-        `Cannot ${what}: ${this.name} is not operational (bootstrap or enroll it first)`,
-      );
-    }
-    return this.#flood;
+    return requireRunning(this, this.#flood, what);
   }
+
 
   /** Remember the config, start DT (flooding), enrollment and the acceptor. */
   #bringUp(conf: IpcpConfig): LayerInfo {

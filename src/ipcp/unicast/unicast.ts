@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+import { requireBoot, requireRunning } from "../common/state.ts";
 import { Errno, OuroError } from "../../lib/errors.ts";
 import { toHex } from "../../lib/hash.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -79,23 +80,13 @@ export class UnicastIpcp implements Ipcp {
   }
 
   #needBoot(what: string): void {
-    if (this.state !== "BOOT") {
-      throw new OuroError(
-        Errno.EIPCPSTATE,
-        `Cannot ${what} ${this.name}: it is ${this.state}, not BOOT`,
-      );
-    }
+    requireBoot(this, what);
   }
 
   #running(what: string): Components {
-    if (!this.#c || this.state !== "OPERATIONAL") {
-      throw new OuroError(
-        Errno.EIPCPSTATE,
-        `Cannot ${what}: ${this.name} is not operational (bootstrap or enroll it first)`,
-      );
-    }
-    return this.#c;
+    return requireRunning(this, this.#c, what);
   }
+
 
   /** initialize_components + start_components; undone on failure. */
   #bringUp(conf: IpcpConfig): LayerInfo {
