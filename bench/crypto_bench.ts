@@ -1,7 +1,8 @@
 /**
  * Per-packet cost of flow encryption (spec 04 §8) and the CRC trailer.
- * Prints µs per packet (default 1400 B) for seal and open of each cipher, with a
- * plain buffer copy as the baseline of the same run. Each figure is the best of
+ * Prints µs per packet (default 1400 B) for seal and open of each cipher on
+ * both backends (libcrypto through FFI, and node:crypto as the baseline of the
+ * same run, with the speed-up), and a plain buffer copy for scale. Each figure is the best of
  * 10 rounds (the machine is shared: the best round is the least disturbed).
  *
  *   deno run -A bench/crypto_bench.ts [packets] [bytes]
@@ -10,6 +11,7 @@
 import { PacketCrypt } from "../src/crypto/aead.ts";
 import { crc32 } from "../src/crypto/crc.ts";
 import { CipherNid } from "../src/crypto/nid.ts";
+import { aeadBackend } from "../src/crypto/evp.ts";
 
 const N = Number(Deno.args[0] ?? 20000);
 const SIZE = Number(Deno.args[1] ?? 1400);
@@ -34,7 +36,7 @@ let sink = 0;
 const base = time(() => {
   sink += plain.slice()[0]!;
 });
-const rows: [string, number][] = [[`copy ${SIZE} B (baseline)`, base]];
+const rows: [string, number, string][] = [[`copy ${SIZE} B`, base, ""]];
 for (
   const [name, nid] of [
     ["aes-256-gcm", CipherNid.AES_256_GCM],
@@ -42,21 +44,34 @@ for (
     ["aes-128-ctr", CipherNid.AES_128_CTR],
   ] as const
 ) {
-  const tx = new PacketCrypt(nid, key), rx = new PacketCrypt(nid, key);
-  const sealed = Array.from({ length: 64 }, () => tx.encrypt(plain));
-  let j = 0;
-  rows.push([`${name} seal`, time(() => (sink += tx.encrypt(plain).length))]);
-  rows.push([`${name} open`, time(() => (sink += rx.decrypt(sealed[j++ & 63]!)!.length))]);
+  const us: Record<string, [number, number]> = {};
+  for (const backend of ["node:crypto", undefined] as const) {
+    const tx = new PacketCrypt(nid, key, undefined, backend);
+    const rx = new PacketCrypt(nid, key, undefined, backend);
+    const sealed = Array.from({ length: 64 }, () => tx.encrypt(plain));
+    let j = 0;
+    us[tx.backend] = [
+      time(() => (sink += tx.encrypt(plain).length)),
+      time(() => (sink += rx.decrypt(sealed[j++ & 63]!)!.length)),
+    ];
+  }
+  const node = us["node:crypto"]!, lib = us["libcrypto"];
+  rows.push([`${name} seal node:crypto`, node[0], ""]);
+  rows.push([`${name} open node:crypto`, node[1], ""]);
+  if (lib) {
+    rows.push([`${name} seal libcrypto`, lib[0], `${(node[0] / lib[0]).toFixed(1)}× faster`]);
+    rows.push([`${name} open libcrypto`, lib[1], `${(node[1] / lib[1]).toFixed(1)}× faster`]);
+  }
 }
-rows.push([`crc32 ${SIZE} B`, time(() => (sink += crc32(plain)))]);
+rows.push([`crc32 ${SIZE} B`, time(() => (sink += crc32(plain))), ""]);
 
-console.log(`crypto_bench: ${N} packets of ${SIZE} B, Deno ${Deno.version.deno}`);
-for (const [n, us] of rows) {
+const be = aeadBackend();
+const why = be.reason ? ` (${be.reason})` : "";
+console.log(
+  `crypto_bench: ${N} packets of ${SIZE} B, Deno ${Deno.version.deno}, flows use ${be.name}${why}`,
+);
+for (const [n, us, vs] of rows) {
   const mbps = (SIZE * 8) / us; // bits per µs = Mbit/s
-  console.log(
-    `${n.padEnd(28)} ${us.toFixed(2).padStart(7)} µs  ${
-      (us / base).toFixed(1).padStart(6)
-    }× baseline  ${mbps.toFixed(0).padStart(6)} Mbit/s`,
-  );
+  console.log(`${n.padEnd(34)} ${us.toFixed(2).padStart(7)} µs  ${mbps.toFixed(0).padStart(6)} Mbit/s  ${vs}`);
 }
 if (sink === -1) console.log(sink);
