@@ -3,6 +3,7 @@
  * module-level shortcuts that use a shared default handle.
  * @module
  */
+import { fastestAead } from "../crypto/evp.ts";
 import { Errno, OuroError } from "../lib/errors.ts";
 import { qosFromJson, qosRaw, type QosSpec, qosToJson } from "../lib/qos.ts";
 import { type ConnectOptions, IrmClient } from "./client.ts";
@@ -18,7 +19,9 @@ export interface AllocOptions {
   signal?: AbortSignal;
   /**
    * Require encryption for this flow (instead of the IRMd's per-name
-   * enc.conf): `true` for X25519 + ChaCha20-Poly1305 (the fastest here), or
+   * enc.conf): `true` for X25519 + the fastest AEAD here (AES-256-GCM when
+   * the system's libcrypto runs flow ciphers, ChaCha20-Poly1305 on the
+   * node:crypto fallback), or
    * names as in enc.conf (`{ kex: "prime256v1", cipher: "aes-256-gcm" }`;
    * `kex: "ML-KEM-768"` for post-quantum). The allocation fails (ECRYPT) if
    * the server cannot agree.
@@ -30,7 +33,7 @@ export interface AllocOptions {
 export function encConfText(e: AllocOptions["encryption"]): string | undefined {
   if (e === undefined || e === false) return e === false ? "none\n" : undefined;
   const c = e === true ? {} : e;
-  return `kex = ${c.kex ?? "X25519"}\ncipher = ${c.cipher ?? "chacha20-poly1305"}\nkdf = ${c.kdf ?? "sha256"}\n`;
+  return `kex = ${c.kex ?? "X25519"}\ncipher = ${c.cipher ?? fastestAead()}\nkdf = ${c.kdf ?? "sha256"}\n`;
 }
 
 /** Options of {@link Ouro.flowAccept}. */
