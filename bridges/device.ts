@@ -69,6 +69,11 @@ export interface TunDevice extends AsyncDisposable {
   readonly mtu: number;
   /** Has {@link TunDevice.close} been called? */
   readonly closed: boolean;
+  /**
+   * The system fd of a real device (undefined for the in-memory fake).
+   * Only for fast paths that write received packets straight to it.
+   */
+  readonly fd?: number;
 
   /**
    * Next batch of packets read from the device (at least one). Resolves

@@ -46,6 +46,13 @@ import { Stat, STAT_COUNT, type TunWorkerInit } from "./tun_shared.ts";
 
 /** `_IOW('T', 202, int)`: attach the fd to a (new) interface. */
 const TUNSETIFF = 0x400454ca;
+/** `_IOR('T', 210, unsigned int)`: read the interface an fd is attached to. */
+const TUNGETIFF = 0x800454d2;
+
+/** Is `fd` an open TUN/TAP device attached to an interface? */
+export function isTunFd(fd: number): boolean {
+  return libc().ioctl(fd, BigInt(TUNGETIFF), new Uint8Array(40)) >= 0;
+}
 /** Read an interface's MTU. */
 const SIOCGIFMTU = 0x8921;
 const IFF_TUN = 0x0001;
@@ -167,6 +174,11 @@ class LinuxTun implements TunDevice {
   #closed = false;
   #closing: Promise<void> | undefined;
   #workerDone!: Promise<void>;
+
+  /** The device's fd (owned: closed by {@link LinuxTun.close}). */
+  get fd(): number {
+    return this.#fd;
+  }
 
   constructor(
     kind: TunKind,

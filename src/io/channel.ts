@@ -14,6 +14,7 @@
 import { errno, eventfd, libc, MSG_DONTWAIT, ringDoorbell } from "./libc.ts";
 import { PacketRing } from "./ring.ts";
 import { CTL, CTL_BYTES, type InitMessage, STAT, STATS_BYTES } from "./channel_proto.ts";
+import { FastRxControl, fastRxShared } from "./fast_rx.ts";
 import { logger } from "../lib/log.ts";
 
 const log = logger("io");
@@ -64,6 +65,8 @@ export interface ChannelStats {
   txErrors: number;
   /** errno of the last error (0 if none). */
   lastErrno: number;
+  /** Datagrams of fast flows, handled in the Worker (see `fast_rx.ts`). */
+  rxFast: number;
 }
 
 /** A socket fd served by a Worker; see the module documentation. */
@@ -78,6 +81,9 @@ export class DatagramChannel {
   #worker: Worker;
   #ctl: Int32Array;
   #stats: Float64Array;
+  readonly #fastShared = fastRxShared();
+  /** Flows received straight to a TUN device by the Worker. */
+  readonly fastRx: FastRxControl;
   #txDrops = 0;
   // Direct sends from this thread: packets, bytes, errors, last errno.
   #direct = new Float64Array(4);
@@ -104,6 +110,7 @@ export class DatagramChannel {
     this.rx.onProducerWake = () => ringDoorbell(doorbell);
     this.#ctl = new Int32Array(new SharedArrayBuffer(CTL_BYTES));
     this.#stats = new Float64Array(new SharedArrayBuffer(STATS_BYTES));
+    this.fastRx = new FastRxControl(this.#fastShared, () => ringDoorbell(doorbell));
     this.#stopped = stopped;
   }
 
@@ -144,6 +151,7 @@ export class DatagramChannel {
         stats: ch.#stats.buffer as SharedArrayBuffer,
         batch: opts.batch ?? DEFAULT_BATCH,
         pollMs: opts.pollMs ?? DEFAULT_POLL_MS,
+        fast: ch.#fastShared,
       };
       w.postMessage(init);
       await ready;
@@ -266,6 +274,7 @@ export class DatagramChannel {
       rxErrors: s[STAT.RX_ERRORS]!,
       txErrors: s[STAT.TX_ERRORS]! + d[2]!,
       lastErrno: s[STAT.LAST_ERRNO]! || d[3]!,
+      rxFast: s[STAT.RX_FAST]!,
     };
   }
 

@@ -1,3 +1,4 @@
+import type { FastRxShared } from "./fast_rx.ts";
 /**
  * Shared layout between `channel.ts` (main side) and `dgram_worker.ts`
  * (Worker side): the init message, the control words and the counters.
@@ -19,9 +20,11 @@ export const STAT = {
   TX_ERRORS: 5,
   RX_TRUNCATED: 6,
   LAST_ERRNO: 7,
+  /** Datagrams the fast receive path consumed (never in the rx ring). */
+  RX_FAST: 8,
 } as const;
 /** Bytes of the counters SharedArrayBuffer. */
-export const STATS_BYTES = 8 * 8;
+export const STATS_BYTES = 9 * 8;
 
 /** The one message the Worker receives. */
 export interface InitMessage {
@@ -41,4 +44,6 @@ export interface InitMessage {
   batch: number;
   /** Longest poll(2) sleep, in ms (bounds how long a lost wake-up could last). */
   pollMs: number;
+  /** Fast receive path's mailbox and counters (`fast_rx.ts`). */
+  fast: FastRxShared;
 }

@@ -27,6 +27,7 @@ import {
 import { MmsgArray } from "./mmsg.ts";
 import { PacketRing } from "./ring.ts";
 import { CTL, type InitMessage, STAT } from "./channel_proto.ts";
+import { FastRxTable } from "./fast_rx.ts";
 
 const EINTR = 4, EAGAIN = 11, ENOBUFS = 105;
 
@@ -42,9 +43,11 @@ function run(m: InitMessage): void {
   pdv.setInt32(8, m.doorbell, true);
   pdv.setInt16(12, POLLIN, true);
   const batch = m.batch;
+  const fast = new FastRxTable(m.fast);
   let txBlocked = false;
 
   while (Atomics.load(ctl, CTL.STOP) === 0) {
+    fast.poll();
     // ---- transmit everything queued, in batches
     let txIdle = true;
     if (!txBlocked) {
@@ -88,10 +91,19 @@ function run(m: InitMessage): void {
       if (r > 0) {
         let w = 0;
         for (let i = 0; i < r; i++) {
-          const len = rxm.msgLen(h + i);
+          let len = rxm.msgLen(h + i);
           if (rxm.msgFlags(h + i) & MSG_TRUNC) {
             stats[STAT.RX_TRUNCATED]!++;
             continue;
+          }
+          if (fast.size > 0) {
+            // fast flows: decrypted and written to their device here
+            const at = rx.metaOffset(h + i) + rx.metaBytes;
+            len = fast.process(rx.bytes.subarray(at, at + len));
+            if (len < 0) {
+              stats[STAT.RX_FAST]!++;
+              continue;
+            }
           }
           if (w !== i) {
             // Close the gap left by a dropped packet (rare).

@@ -94,6 +94,8 @@ const SYMBOLS = {
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   open: { parameters: ["buffer", "i32"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
+  // variadic in C; integer arguments pass the same way on LP64
+  syscall: { parameters: ["i64", "i64", "i64", "i64"], result: "i64" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The bound libc functions (see `man 2 <name>`). */
@@ -126,6 +128,7 @@ export function errno(): number {
 const ERRNO_NAMES: Record<number, [string, string]> = {
   1: ["EPERM", "operation not permitted"],
   2: ["ENOENT", "no such file or directory"],
+  3: ["ESRCH", "no such process"],
   4: ["EINTR", "interrupted"],
   6: ["ENXIO", "no such device or address"],
   9: ["EBADF", "bad file descriptor"],
@@ -137,6 +140,7 @@ const ERRNO_NAMES: Record<number, [string, string]> = {
   19: ["ENODEV", "no such device"],
   22: ["EINVAL", "invalid argument"],
   24: ["EMFILE", "too many open files"],
+  38: ["ENOSYS", "not implemented by this kernel"],
   90: ["EMSGSIZE", "message too long"],
   93: ["EPROTONOSUPPORT", "protocol not supported"],
   95: ["EOPNOTSUPP", "operation not supported"],

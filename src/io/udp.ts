@@ -37,6 +37,7 @@ import {
   throwErrno,
 } from "./libc.ts";
 import { type ChannelStats, DatagramChannel, DEFAULT_RING_SLOTS } from "./channel.ts";
+import type { FastRxControl } from "./fast_rx.ts";
 import {
   decodeSockaddr,
   type IpEndpoint,
@@ -295,6 +296,16 @@ export class UdpSocket implements DatagramSocket {
    */
   waitWritable(opts: { signal?: AbortSignal } = {}): Promise<boolean> {
     return this.#ch.waitWritable(opts.signal);
+  }
+
+  /** The socket's fd (owned by this socket; others may borrow a duplicate). */
+  get fd(): number {
+    return this.#ch.fd;
+  }
+
+  /** Flows the Worker receives straight into a TUN device (`fast_rx.ts`). */
+  get fastRx(): FastRxControl {
+    return this.#ch.fastRx;
   }
 
   /** Counters: rx/tx packets and bytes, drops, errors. */

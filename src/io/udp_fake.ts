@@ -83,6 +83,7 @@ export class FakeUdpSocket implements DatagramSocket {
     txBytes: 0,
     txDrops: 0,
     rxTruncated: 0,
+    rxFast: 0,
     rxErrors: 0,
     txErrors: 0,
     lastErrno: 0,

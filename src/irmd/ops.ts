@@ -12,7 +12,11 @@ import { type BootstrapConf, type IpcpInfo, isIpcpType } from "../ipcp/types.ts"
 import type { AppConn } from "./appconn.ts";
 import type { Irmd } from "./daemon.ts";
 import { checkName, type LbPolicy } from "./registry.ts";
-import { int, obj, optInt, optStr, str, strArray } from "./validate.ts";
+import { int, obj, optInt, optStr, prefixArray, str, strArray } from "./validate.ts";
+import { UdpIpcp } from "../ipcp/udp/udp.ts";
+import { borrowFd } from "../io/pidfd.ts";
+import { isTunFd } from "../../bridges/linux/tun.ts";
+import { libc } from "../io/libc.ts";
 import { OURO_VERSION } from "./version.ts";
 import { parseEncConf } from "../crypto/enc_conf.ts";
 import { IPCP_PID_BASE, n1Flows } from "./n1.ts";
@@ -276,6 +280,48 @@ const OPS: Record<string, Handler> = {
     needHello(app);
     d.broker.dealloc(app, int(m, "flowId", 1, 0xffffffff));
   },
+  /**
+   * Fast path of a tunnel's flow on a udp layer: the IRMd borrows the
+   * app's TUN fd and has the udp Worker write the flow's received IP
+   * packets there; the app gets the socket fd, peer address and eid to
+   * send without the IRMd (it borrows the fd itself).
+   */
+  async "flow.fast"(d, app, m) {
+    needHello(app);
+    const flowId = int(m, "flowId", 1, 0xffffffff);
+    const f = d.broker.flows.get(flowId);
+    if (!f || f.owner !== app || f.state !== "ALLOCATED") {
+      throw new OuroError(Errno.ENOTALLOC, `Cannot take a fast path: flow ${flowId} is not allocated to this process`);
+    }
+    const ipcp = f.ipcp;
+    if (!(ipcp instanceof UdpIpcp)) {
+      throw new OuroError(Errno.ENOTSUP, `Cannot take a fast path: flow ${flowId} is not on a udp layer`);
+    }
+    const cipherNid = int(m, "cipherNid", 0, 0xffff);
+    const key = optStr(m, "key");
+    if (cipherNid !== 0 && !/^[0-9a-f]{64}$/.test(key ?? "")) {
+      throw new OuroError(Errno.EINVAL, "Bad request: key must be 64 hex digits");
+    }
+    const sources = prefixArray(m, "sources");
+    let tunFd: number;
+    try {
+      tunFd = borrowFd(app.pid, int(m, "tunFd", 0, 0x7fffffff));
+    } catch (e) {
+      throw new OuroError(Errno.EPERM, `Cannot take a fast path: ${(e as Error).message}`);
+    }
+    if (!isTunFd(tunFd)) {
+      libc().close(tunFd);
+      throw new OuroError(Errno.EINVAL, "Cannot take a fast path: tunFd is not a TUN device");
+    }
+    const r = await ipcp.fastPath(flowId, { tunFd, cipherNid, key, sources });
+    return { pid: Deno.pid, fd: r.fd, dst: toHex(r.dst), dEid: r.dEid };
+  },
+  "flow.fast.stats"(d, app, m) {
+    needHello(app);
+    const f = d.broker.flows.get(int(m, "flowId", 1, 0xffffffff));
+    if (!f || f.owner !== app) throw new OuroError(Errno.ENOTALLOC, "Cannot read fast path counters: no such flow");
+    return { counters: f.ipcp instanceof UdpIpcp ? f.ipcp.fastCounters(f.id) : undefined };
+  },
   "flow.list"(d) {
     return {
       flows: [...d.broker.flows.values()].map((f) => ({
@@ -287,6 +333,7 @@ const OPS: Record<string, Handler> = {
         rxPkts: f.rxPkts,
         txPkts: f.txPkts,
         drops: f.drops,
+        fast: f.ipcp instanceof UdpIpcp ? f.ipcp.fastCounters(f.id) : undefined,
       })),
     };
   },

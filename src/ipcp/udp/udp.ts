@@ -27,7 +27,9 @@ import { HashAlgo, shortHash, toHex } from "../../lib/hash.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { QosSpec } from "../../lib/qos.ts";
 import { UdpSocket } from "../../io/udp.ts";
-import type { IpEndpoint } from "../../io/sockaddr.ts";
+import { encodeSockaddr, type IpEndpoint } from "../../io/sockaddr.ts";
+import type { FastRxSpec } from "../../io/fast_rx.ts";
+import { libc } from "../../io/libc.ts";
 import {
   type BootstrapConf,
   type Ipcp,
@@ -164,6 +166,8 @@ export class UdpIpcp implements Ipcp {
   readonly #directory = new Map<string, IpEndpoint>();
   readonly #flows = new Map<number, UdpFlow>();
   readonly #reqs = new ReqCache();
+  /** TUN fds (borrowed by the IRMd) of flows received by the fast path. */
+  readonly #fastFds = new Map<number, number>();
   readonly #txBuf: Uint8Array;
   #tx: HeldSender | undefined;
 
@@ -493,7 +497,48 @@ export class UdpIpcp implements Ipcp {
     this.host.flowAllocReply(m.sEid, response, this.#mpl, m.payload);
   }
 
+  // ---- fast path ----------------------------------------------------------
+
+  /**
+   * Receive flow `flowId` straight into a TUN device in the I/O Worker
+   * (decrypted, source-checked; control SDUs still come the normal way, in
+   * clear) and tell the caller how to send on it without this thread: the
+   * socket fd, the peer's sockaddr and the eid to put in front. Takes
+   * ownership of `rx.tunFd` (closed when the flow ends).
+   * @throws OuroError ENOTALLOC when the flow is unknown or not yet allocated
+   */
+  async fastPath(
+    flowId: number,
+    rx: Omit<FastRxSpec, "eid">,
+  ): Promise<{ fd: number; dst: Uint8Array; dEid: number }> {
+    const f = this.#flows.get(flowId), sock = this.#sock;
+    if (f === undefined || f.dEid < 0 || !sock) {
+      libc().close(rx.tunFd);
+      throw new OuroError(Errno.ENOTALLOC, `Cannot take a fast path: flow ${flowId} is not allocated on ${this.name}`);
+    }
+    const old = this.#fastFds.get(flowId);
+    this.#fastFds.set(flowId, rx.tunFd);
+    await sock.fastRx.install({ ...rx, eid: flowId });
+    if (old !== undefined) libc().close(old);
+    return { fd: sock.fd, dst: encodeSockaddr(f.remote, this.#family === 4 ? 2 : 10), dEid: f.dEid };
+  }
+
+  /** Counters of a flow's fast receive path, if it has one. */
+  fastCounters(flowId: number) {
+    return this.#sock?.fastRx.counters(flowId);
+  }
+
+  #dropFast(flowId: number): void {
+    const fd = this.#fastFds.get(flowId);
+    if (fd === undefined) return;
+    this.#fastFds.delete(flowId);
+    // close the device fd only once the Worker no longer writes to it
+    const close = () => libc().close(fd);
+    this.#sock?.fastRx.remove(flowId).then(close, close) ?? close();
+  }
+
   flowDealloc(flowId: number): void {
+    this.#dropFast(flowId);
     this.#stopResend(this.#flows.get(flowId));
     this.#flows.delete(flowId);
     this.#reqs.forgetFlow(flowId);
@@ -596,12 +641,15 @@ export class UdpIpcp implements Ipcp {
     this.state = "SHUTDOWN";
     for (const f of this.#flows.values()) this.#stopResend(f);
     this.#flows.clear();
+    const fastFds = [...this.#fastFds.values()];
+    this.#fastFds.clear();
     this.#reqs.clear();
     const sock = this.#sock;
     if (sock) {
       await sock.close();
       await this.#rxLoop?.catch(() => {});
     }
+    for (const fd of fastFds) libc().close(fd);
     await this.#tx?.idle();
   }
 }

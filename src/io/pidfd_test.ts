@@ -1,0 +1,24 @@
+import { assert, assertEquals, assertThrows } from "../../tests/util/assert.ts";
+import { borrowFd } from "./pidfd.ts";
+import { IoError, libc } from "./libc.ts";
+
+Deno.test("pidfd: a borrowed fd reads the same open file; bad pid or fd is a typed error", async () => {
+  const path = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(path, "borrowed bytes");
+    const c = libc();
+    const fd = c.open(new TextEncoder().encode(path + "\0"), 0);
+    assert(fd >= 0, "open");
+    const dup = borrowFd(Deno.pid, fd);
+    assert(dup !== fd && dup >= 0);
+    const buf = new Uint8Array(64);
+    const n = Number(c.read(dup, buf, 64n));
+    assertEquals(new TextDecoder().decode(buf.subarray(0, n)), "borrowed bytes");
+    c.close(dup);
+    c.close(fd);
+    assertEquals((assertThrows(() => borrowFd(Deno.pid, 99999), IoError) as IoError).code, "EBADF");
+    assertEquals((assertThrows(() => borrowFd(0x3ffffff0, 0), IoError) as IoError).code, "ESRCH");
+  } finally {
+    await Deno.remove(path);
+  }
+});
