@@ -2,6 +2,10 @@
  * A flow as an application holds it: datagram-preserving, bidirectional.
  * @module
  */
+import { FastTx } from "./fast_tx.ts";
+import type { FastPrefix, FastRxCounters } from "../io/fast_rx.ts";
+import { borrowFd } from "../io/pidfd.ts";
+import { libc } from "../io/libc.ts";
 import { MAX_SDU } from "../lib/ctl.ts";
 import { Errno, OuroError } from "../lib/errors.ts";
 import { HIGH_WATER_BYTES, LOW_WATER_BYTES } from "../lib/framed.ts";
@@ -100,6 +104,11 @@ export class Flow {
   readonly #stats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxBadCrypto: 0 };
   /** Per-packet encryption agreed by OAP, if any. */
   readonly #crypt: PacketCrypt | undefined;
+  readonly #cryptNid: number;
+  readonly #cryptKey: string | undefined;
+  /** Fast path (see {@link Flow.fastPath}): the borrowed socket, peer, eid. */
+  #fast: FastTx | undefined;
+  #fastPending = false;
   #resume: (() => void) | undefined;
   /** Last time something arrived / was sent (performance.now()). */
   #lastRx = performance.now();
@@ -142,6 +151,8 @@ export class Flow {
     if (crypto && crypto.cipherNid !== 0 && crypto.key) {
       this.#crypt = new PacketCrypt(crypto.cipherNid, fromHex(crypto.key));
     }
+    this.#cryptNid = this.#crypt ? crypto!.cipherNid : 0;
+    this.#cryptKey = this.#crypt ? crypto!.key : undefined;
     this.#frct = FrctDriver.forQos(qos, mpl, {
       transmit: (pkt) => this.#send(pkt),
       deliver: (sdu) => this.#enqueue(sdu),
@@ -179,11 +190,12 @@ export class Flow {
     if (p.length === 0) return; // keepalive
     if (this.#crypt) {
       const clear = this.#crypt.decrypt(p);
-      if (!clear) {
+      if (clear) p = clear;
+      else if (this.#fast || this.#fastPending) p = p.slice(); // the IRMd's Worker decrypted it
+      else {
         this.#stats.rxBadCrypto++; // tampered, replayed garbage or wrong key: dropped
         return;
       }
-      p = clear;
     } else p = p.slice(); // the frame is a view into the read buffer: copy it
     if (this.#frct) this.#frct.receive(p);
     else this.#enqueue(p);
@@ -248,6 +260,7 @@ export class Flow {
 
   /** Put one wire packet on the link or the IRMd socket (or hold it for the link). */
   #transmit(pkt: Uint8Array): void {
+    if (this.#fast?.send(pkt)) return;
     if (this.#awaitingLink) {
       this.#awaitingBytes += pkt.length;
       this.#awaitingLink.push(pkt.slice());
@@ -266,6 +279,8 @@ export class Flow {
       this.#frct?.stop();
       this.#ended = true;
       this.#rx.wake();
+      this.#fast?.close();
+      this.#fast = undefined;
       if (this.client.flows.get(this.fd) === this) this.client.flows.delete(this.fd);
     }
     if (ev === "dealloc" || ev === "down" || ev === "up" || ev === "peer") {
@@ -289,6 +304,57 @@ export class Flow {
       this.#lastTx = now;
       this.#send(EMPTY);
     }
+  }
+
+  /**
+   * @internal Fast path for a tunnel on a udp layer: the IRMd's I/O Worker
+   * writes this flow's received IP packets (decrypted, with a source in
+   * `sources`) straight to the TUN device `tunFd`, and this flow sends
+   * through a borrowed duplicate of the layer's socket instead of through
+   * the IRMd. Other SDUs (control) still arrive by {@link Flow.read}.
+   * Needs a flow on a udp IPCP and ptrace rights over the IRMd (root).
+   * @throws OuroError ENOTSUP (not a udp layer), EPERM (no rights), …
+   */
+  async fastPath(tunFd: number, sources: FastPrefix[]): Promise<void> {
+    this.#fastPending = true; // from now on the IRMd may pass SDUs it decrypted
+    let r: Record<string, unknown>;
+    try {
+      r = await this.client.request({
+        op: "flow.fast",
+        flowId: this.fd,
+        tunFd,
+        cipherNid: this.#cryptNid,
+        key: this.#cryptKey,
+        sources,
+      });
+    } finally {
+      this.#fastPending = false;
+    }
+    let fd: number;
+    try {
+      fd = borrowFd(r.pid as number, r.fd as number);
+    } catch (e) {
+      throw new OuroError(Errno.EPERM, `Cannot take a fast path: ${(e as Error).message}`);
+    }
+    if (this.#closed || this.#ended) {
+      libc().close(fd);
+      return;
+    }
+    this.#fast?.close();
+    this.#fast = new FastTx(fd, fromHex(r.dst as string), r.dEid as number);
+  }
+
+  /** @internal Counters of the fast path's receive side in the IRMd, once taken. */
+  async fastRxStats(): Promise<FastRxCounters | undefined> {
+    if (!this.#fast) return undefined;
+    const r = await this.client.request({ op: "flow.fast.stats", flowId: this.fd });
+    return r.counters as FastRxCounters | undefined;
+  }
+
+  /** @internal Packets sent by the fast path, and those handed back to the IRMd (socket full). */
+  get fastStats(): { packets: number; bytes: number; fallbacks: number } | undefined {
+    const f = this.#fast;
+    return f && { packets: f.packets, bytes: f.bytes, fallbacks: f.fallbacks };
   }
 
   /** Has the peer been silent for longer than the QoS timeout? */
@@ -426,6 +492,8 @@ export class Flow {
     if (this.#awaitingLink) this.#flushAwaiting();
     if (this.#link && !this.#link.closed) DirectLinks.dealloc(this.#link, this.#linkPeer);
     this.#link = undefined;
+    this.#fast?.close();
+    this.#fast = undefined;
     if (this.client.flows.get(this.fd) === this) this.client.flows.delete(this.fd);
     if (this.#ended || this.client.closed) return;
     this.#ended = true;

@@ -71,6 +71,8 @@ export interface Link {
   rxBytes: number;
   /** Bytes sent on this link. */
   txBytes: number;
+  /** On the fast path: its receive counters as last seen. */
+  fast?: { packets: number; bytes: number; spoofed: number; lastRxMs: number };
 }
 
 /** Per-class allocation state. */

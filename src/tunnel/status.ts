@@ -34,6 +34,8 @@ export interface FlowStatus {
   txBytes: number;
   /** Cipher OAP agreed; absent: in the clear. */
   cipher?: string;
+  /** Received packets go from the IRMd's I/O Worker straight to the device; sends skip the IRMd. */
+  fastPath: boolean;
 }
 
 /** One peer. */
@@ -101,6 +103,7 @@ export function linkStatus(l: Link, now: number): FlowStatus {
     rxBytes: l.rxBytes,
     txBytes: l.txBytes,
     cipher: l.flow.cipher,
+    fastPath: l.fast !== undefined,
   };
 }
 
@@ -152,7 +155,9 @@ export function formatStatus(s: TunnelStatus, now: number): string {
     out.push(`  allowed ips: ${p.allowedIps.length ? p.allowedIps.join(", ") : "(everything: point-to-point)"}`);
     out.push(`  state: ${p.state}${p.connect !== "on-demand" ? ` (connect ${p.connect})` : ""}`);
     for (const f of p.flows) {
-      out.push(`  flow ${f.id}: ${f.dir} class ${f.class} qos ${f.qos} ${f.state}, rtt ${rtt(f.rttMs)}, ${f.cipher ?? "NOT encrypted"}`);
+      out.push(`  flow ${f.id}: ${f.dir} class ${f.class} qos ${f.qos} ${f.state}, rtt ${rtt(f.rttMs)}, ${f.cipher ?? "NOT encrypted"}${
+          f.fastPath ? ", fast path" : ""
+        }`);
     }
     if (p.lastHandshakeAt) out.push(`  latest handshake: ${formatAgo(p.lastHandshakeAt, now)}`);
     const last = Math.max(p.lastRxAt, p.lastTxAt);

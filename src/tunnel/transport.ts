@@ -17,6 +17,7 @@
 
 import type { Ouro } from "../client/api.ts";
 import type { Flow } from "../client/flow.ts";
+import type { FastPrefix, FastRxCounters } from "../io/fast_rx.ts";
 import { Errno, isErrno } from "../lib/errors.ts";
 import type { QosSpec } from "../lib/qos.ts";
 
@@ -52,6 +53,16 @@ export interface TunnelFlow {
    * it authenticated.
    */
   readonly peerName?: string;
+  /**
+   * Take the fast path where the layer allows it (see `Flow.fastPath`):
+   * received IP packets with a source in `sources` go straight to the TUN
+   * device `tunFd`, sends skip the IRMd. Rejects when it cannot.
+   */
+  fastPath?(tunFd: number, sources: FastPrefix[]): Promise<void>;
+  /** Counters of the fast path's send side, once taken. */
+  readonly fastStats?: { packets: number; bytes: number; fallbacks: number };
+  /** Counters of the fast path's receive side (asked of the IRMd). */
+  fastRxStats?(): Promise<FastRxCounters | undefined>;
 }
 
 /** Options of {@link FlowTransport.alloc}. */
@@ -108,6 +119,11 @@ function wrap(f: Flow): TunnelFlow {
       }
     },
     close: () => f.close().catch(() => {}),
+    fastPath: (tunFd, sources) => f.fastPath(tunFd, sources),
+    fastRxStats: () => f.fastRxStats(),
+    get fastStats() {
+      return f.fastStats;
+    },
   };
 }
 

@@ -36,7 +36,8 @@ import {
   mayAnswerWithIcmpError,
 } from "./ippacket.ts";
 import { type Link, Peer, type TunnelTiming, tunnelTiming } from "./peer.ts";
-import { formatAddress, PrefixTable } from "./router.ts";
+import { formatAddress, type Prefix, PrefixTable } from "./router.ts";
+import type { FastPrefix } from "../io/fast_rx.ts";
 import { linkStatus, type TunnelStatus } from "./status.ts";
 import { allocFlow, oapIdentity, refuseIncoming } from "./security.ts";
 import { FlowWriteError, type FlowTransport, type PeerIdentifier, type TunnelFlow } from "./transport.ts";
@@ -58,6 +59,20 @@ export interface TunnelOptions {
   now?: () => number;
   /** Override engine tunables (tests). */
   timing?: Partial<TunnelTiming>;
+  /**
+   * Let flows on a udp layer take the fast path (received packets go from
+   * the IRMd's I/O Worker straight to the device; sends skip the IRMd).
+   * Default: on, unless the environment has `OURO_FAST_PATH=0`.
+   */
+  fastPath?: boolean;
+}
+
+function fastPathWanted(): boolean {
+  try {
+    return Deno.env.get("OURO_FAST_PATH") !== "0";
+  } catch {
+    return true; // no env permission: the default
+  }
 }
 
 /** Counters of the interface side. */
@@ -87,6 +102,9 @@ export class Tunnel {
   readonly #now: () => number;
   readonly #t: TunnelTiming;
   readonly #routes = new PrefixTable<Peer>();
+  readonly #routeList: [Prefix, Peer][] = [];
+  /** Offer flows the fast path (`OURO_FAST_PATH=0` turns it off, for comparisons). */
+  readonly #fastPath: boolean;
   readonly #byName = new Map<string, Peer>();
   readonly #macs = new Map<string, Peer>();
   readonly #abort = new AbortController();
@@ -108,18 +126,46 @@ export class Tunnel {
     this.#t = { ...tunnelTiming, ...options.timing };
     this.startedAt = this.#now();
     this.peers = this.config.peers.map((p) => new Peer(p));
+    const route = (pre: Prefix, p: Peer) => {
+      this.#routes.insert(pre, p);
+      this.#routeList.push([pre, p]);
+    };
     for (const p of this.peers) {
       this.#byName.set(p.cfg.name, p);
-      for (const pre of p.cfg.allowedIps) this.#routes.insert(pre, p);
+      for (const pre of p.cfg.allowedIps) route(pre, p);
     }
     // One peer without allowed-ips is a point-to-point tunnel: everything goes there.
     const only = this.peers.length === 1 && this.peers[0]!.cfg.allowedIps.length === 0 ? this.peers[0] : undefined;
     if (only) {
-      this.#routes.insert({ family: 4, network: new Uint8Array(4), bits: 0 }, only);
-      this.#routes.insert({ family: 6, network: new Uint8Array(16), bits: 0 }, only);
+      route({ family: 4, network: new Uint8Array(4), bits: 0 }, only);
+      route({ family: 6, network: new Uint8Array(16), bits: 0 }, only);
     }
+    this.#fastPath = options.fastPath ?? fastPathWanted();
     this.#from4 = this.config.addresses.find((a) => a.family === 4)?.address;
     this.#from6 = this.config.addresses.find((a) => a.family === 6)?.address;
+  }
+
+  /** The routing table as the fast path of `peer`'s flows checks sources with. */
+  #sourcesFor(peer: Peer): FastPrefix[] {
+    return this.#routeList.map(([pre, p]) => ({
+      family: pre.family,
+      network: [...pre.network],
+      bits: pre.bits,
+      other: p !== peer,
+    }));
+  }
+
+  /** Add what the fast path received since the last look to the peer's counters. */
+  async #pollFast(peer: Peer, link: Link): Promise<void> {
+    const was = link.fast;
+    const c = await link.flow.fastRxStats?.();
+    if (!was || !c || link.state !== "up") return;
+    peer.counters.rxPackets += c.packets - was.packets;
+    peer.counters.rxBytes += c.bytes - was.bytes;
+    peer.counters.dropSpoofed += c.spoofed - was.spoofed;
+    link.rxBytes += c.bytes - was.bytes;
+    if (c.lastRxMs > was.lastRxMs) peer.counters.lastRxAt = Math.max(peer.counters.lastRxAt, c.lastRxMs);
+    link.fast = { packets: c.packets, bytes: c.bytes, spoofed: c.spoofed, lastRxMs: c.lastRxMs };
   }
 
   /** The peer a destination address routes to (longest prefix match). */
@@ -425,6 +471,13 @@ export class Tunnel {
     peer.counters.lastHandshakeAt = now;
     this.#log.info(`peer ${peer.cfg.name}: flow ${link.flow.id} up (${link.dir}, class ${link.className}, qos ${link.qos})`);
     this.#spawn(this.#readLoop(peer, link));
+    const fd = this.#device.fd;
+    if (this.#fastPath && this.config.mode === "tun" && fd !== undefined && link.flow.fastPath) {
+      this.#spawn(link.flow.fastPath(fd, this.#sourcesFor(peer)).then(() => {
+        link.fast = { packets: 0, bytes: 0, spoofed: 0, lastRxMs: 0 };
+        this.#log.info(`peer ${peer.cfg.name}: flow ${link.flow.id} on the fast path`);
+      }, (e) => this.#log.info(`peer ${peer.cfg.name}: flow ${link.flow.id} stays on the IRMd path: ${(e as Error).message}`)));
+    }
     // Staged packets of the class go out now, in order.
     const cs = peer.classes[link.cls]!;
     const staged = cs.staged.splice(0);
@@ -536,6 +589,9 @@ export class Tunnel {
 
   #housekeeping(): void {
     const now = this.#now();
+    for (const peer of this.peers) {
+      for (const link of peer.links) if (link.fast) this.#spawn(this.#pollFast(peer, link));
+    }
     const ka = this.config.keepaliveS * 1000;
     for (const peer of this.peers) {
       for (const link of [...peer.links]) {
