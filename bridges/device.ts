@@ -29,6 +29,7 @@
  * ```
  * @module
  */
+import type { FastTxControl } from "../src/io/fast_tx.ts";
 
 /** Layer of the device: `tun` carries IP packets, `tap` Ethernet frames. */
 export type TunKind = "tun" | "tap";
@@ -74,6 +75,8 @@ export interface TunDevice extends AsyncDisposable {
    * Only for fast paths that write received packets straight to it.
    */
   readonly fd?: number;
+  /** The device Worker's fast send path (real devices only; see `src/io/fast_tx.ts`). */
+  readonly fastTx?: FastTxControl;
 
   /**
    * Next batch of packets read from the device (at least one). Resolves

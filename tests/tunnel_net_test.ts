@@ -58,7 +58,7 @@ async function irm(d: TestDaemon, ...args: string[]): Promise<void> {
 }
 
 Deno.test({
-  name: "tunnel (net): two hosts over udp4: ping v4/v6 both ways, 50 MB TCP, show, a peer IRMd restarted",
+  name: "tunnel (net): two hosts over udp4: ping v4/v6 both ways, 50 MB TCP on the fast path, spoofing, show, a peer IRMd restarted",
   ignore,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -108,7 +108,24 @@ Deno.test({
     assert(st.peers[0].flows.every((f: { cipher?: string }) => f.cipher === fastestAead()), JSON.stringify(st.peers[0].flows));
     const text = await show(ns.a, da.rundir, "ouro1", false);
     assertStringIncludes(text, "listening name: tun.1 (layer wan)");
-    assertMatch(text, new RegExp(`flow \\d+: (out|in) class default qos raw up, rtt [\\d.]+ ms, ${fastestAead()}`));
+    assertMatch(text, new RegExp(`flow \\d+: (out|in) class default qos raw up, rtt [\\d.]+ ms, ${fastestAead()}, fast path`));
+
+    // the fast path carried it: a's IRMd wrote the received packets to the device in its I/O Worker
+    assert(st.peers[0].flows.every((f: { fastPath: boolean }) => f.fastPath), JSON.stringify(st.peers[0].flows));
+    const flows = JSON.parse((await da.irm("flow", "list", "--json")).stdout);
+    const fast = flows.find((f: { fast?: { packets: number } }) => f.fast)?.fast;
+    assert(fast && fast.packets > size / 1500 / 2, `fast path counters on a: ${JSON.stringify(flows)}`);
+    // … and checked sources there: a source b has no right to is dropped and counted
+    const spoofedBefore = st.peers[0].dropSpoofed as number;
+    assertEquals((await sh(["ip", "addr", "add", "10.9.0.77/32", "dev", "ouro2"], ns.b)).code, 0);
+    const spoof = await sh(["ping", "-c", "3", "-i", "0.2", "-W", "1", "-I", "10.9.0.77", "10.9.0.1"], ns.b);
+    assert(spoof.code !== 0, "a spoofed source must not get through");
+    let spoofed = 0;
+    for (const end = Date.now() + 5000; spoofed < spoofedBefore + 3 && Date.now() < end;) {
+      await new Promise((r) => setTimeout(r, 200));
+      spoofed = JSON.parse(await show(ns.a, da.rundir, "ouro1")).peers[0].dropSpoofed;
+    }
+    assert(spoofed >= spoofedBefore + 3, `spoofed drops counted: ${spoofedBefore} → ${spoofed}`);
 
     // b's IRMd dies; its tunnel keeps the device and reconnects to the new one; a re-allocates
     db.proc.kill("SIGKILL");
@@ -123,8 +140,14 @@ Deno.test({
     const back = await pingUntil(ns.a, "10.9.0.2", 30000);
     assert((await ping(ns.b, "fd00:9::1")).ok);
     console.log(`b's IRMd restarted: its tunnel reconnected and a reached b again ${Date.now() - t1} ms after the restart (last ping wait ${back} ms)`);
-    const again = JSON.parse(await show(ns.b, db.rundir, "ouro2"));
+    let again = JSON.parse(await show(ns.b, db.rundir, "ouro2"));
     assertEquals([again.irmd, again.peers[0].state], ["connected", "up"]);
+    // the new flow takes the fast path again (it is set up just after the flow comes up)
+    for (const end = Date.now() + 5000; !again.peers[0].flows[0]?.fastPath && Date.now() < end;) {
+      await new Promise((r) => setTimeout(r, 200));
+      again = JSON.parse(await show(ns.b, db.rundir, "ouro2"));
+    }
+    assert(again.peers[0].flows[0]?.fastPath, JSON.stringify(again.peers[0]));
   } finally {
     for (const p of procs) p.kill("SIGTERM");
     for (const p of procs) await p.done();

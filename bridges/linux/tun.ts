@@ -43,6 +43,7 @@ import {
   SOCK_DGRAM,
 } from "./libc.ts";
 import { Stat, STAT_COUNT, type TunWorkerInit } from "./tun_shared.ts";
+import { FastTxControl, fastTxShared } from "../../src/io/fast_tx.ts";
 
 /** `_IOW('T', 202, int)`: attach the fd to a (new) interface. */
 const TUNSETIFF = 0x400454ca;
@@ -174,6 +175,9 @@ class LinuxTun implements TunDevice {
   #closed = false;
   #closing: Promise<void> | undefined;
   #workerDone!: Promise<void>;
+  readonly #fastShared = fastTxShared();
+  /** The Worker's fast send path (`src/io/fast_tx.ts`). */
+  readonly fastTx: FastTxControl;
 
   /** The device's fd (owned: closed by {@link LinuxTun.close}). */
   get fd(): number {
@@ -205,6 +209,7 @@ class LinuxTun implements TunDevice {
     const ring = () => void libc().writeBuf(this.#efd, this.#bell, 8n);
     this.#tx.onConsumerWake = ring;
     this.#rx.onProducerWake = ring;
+    this.fastTx = new FastTxControl(this.#fastShared, ring);
     this.#worker = new Worker(new URL("./tun_worker.ts", import.meta.url), { type: "module" });
   }
 
@@ -247,6 +252,7 @@ class LinuxTun implements TunDevice {
       stats: this.#stats.buffer as SharedArrayBuffer,
       batchPackets: this.#batch,
       pollTimeoutMs: this.#pollMs,
+      fastTx: this.#fastShared,
     };
     this.#worker.postMessage(init);
     return started.catch((e) => {
@@ -363,6 +369,7 @@ class LinuxTun implements TunDevice {
     c.writeBuf(this.#efd, this.#bell, 8n);
     await this.#workerDone;
     this.#worker.terminate();
+    this.fastTx.closeAll();
     // Reverse order of acquisition: control socket, doorbell, device.
     c.close(this.#sock);
     c.close(this.#efd);

@@ -4,6 +4,7 @@
  * each slot has exactly one writer, so plain stores are enough).
  * @module
  */
+import type { FastTxShared } from "../../src/io/fast_tx.ts";
 
 /** Index of each counter in the shared Float64Array. */
 export const Stat = {
@@ -37,4 +38,6 @@ export interface TunWorkerInit {
   batchPackets: number;
   /** Longest sleep in poll(2) before re-checking for close, ms. */
   pollTimeoutMs: number;
+  /** The fast send path's shared memory (`src/io/fast_tx.ts`). */
+  fastTx: FastTxShared;
 }

@@ -22,6 +22,7 @@
 import { PacketRing } from "../../src/io/ring.ts";
 import { addressOf, E, errno, libc, POLLIN, POLLOUT } from "./libc.ts";
 import { Stat, type TunWorkerInit } from "./tun_shared.ts";
+import { FastTxTable } from "../../src/io/fast_tx.ts";
 
 function run(init: TunWorkerInit): void {
   const c = libc();
@@ -40,6 +41,7 @@ function run(init: TunWorkerInit): void {
   fdv.setInt16(12, POLLIN, true);
   const efdBuf = new Uint8Array(8);
   let txBlocked = false; // the fd returned EAGAIN on write
+  const fast = new FastTxTable(init.fastTx);
 
   const flushTx = (): boolean => {
     const n = tx.size();
@@ -83,9 +85,14 @@ function run(init: TunWorkerInit): void {
         stats[Stat.rxDropped]!++;
         continue;
       }
-      rx.lens[idx & rxMask] = r;
       stats[Stat.rxPackets]!++;
       stats[Stat.rxBytes]! += r;
+      if (fast.size > 0) {
+        // fast flows: sealed and sent from here, the slot is reused
+        const at = rx.dataOffset(idx);
+        if (fast.process(rx.bytes.subarray(at, at + r))) continue;
+      }
+      rx.lens[idx & rxMask] = r;
       k++;
     }
     if (k > 0) rx.publish(k);
@@ -97,6 +104,7 @@ function run(init: TunWorkerInit): void {
       flushTx();
       break;
     }
+    fast.poll();
     const wrote = flushTx();
     const read = fillRx();
     if (wrote || read) continue;

@@ -2,10 +2,8 @@
  * A flow as an application holds it: datagram-preserving, bidirectional.
  * @module
  */
-import { FastTx } from "./fast_tx.ts";
 import type { FastPrefix, FastRxCounters } from "../io/fast_rx.ts";
 import { borrowFd } from "../io/pidfd.ts";
-import { libc } from "../io/libc.ts";
 import { MAX_SDU } from "../lib/ctl.ts";
 import { Errno, OuroError } from "../lib/errors.ts";
 import { HIGH_WATER_BYTES, LOW_WATER_BYTES } from "../lib/framed.ts";
@@ -83,6 +81,20 @@ export interface FlowStats {
   rxBadCrypto: number;
 }
 
+/** @internal How to send on a flow without the IRMd (see {@link Flow.fastPath}). */
+export interface FastSendInfo {
+  /** A duplicate of the udp IPCP's socket, owned by the caller. */
+  fd: number;
+  /** The peer IPCP's sockaddr. */
+  dst: Uint8Array;
+  /** The peer's eid (first 4 bytes of every datagram). */
+  dEid: number;
+  /** Cipher NID (0: clear). */
+  cipherNid: number;
+  /** Key, hex. */
+  key?: string;
+}
+
 /**
  * An allocated flow. Read whole SDUs with {@link Flow.read} (null at the
  * end), write with {@link Flow.write}, or use the Web Streams.
@@ -106,9 +118,8 @@ export class Flow {
   readonly #crypt: PacketCrypt | undefined;
   readonly #cryptNid: number;
   readonly #cryptKey: string | undefined;
-  /** Fast path (see {@link Flow.fastPath}): the borrowed socket, peer, eid. */
-  #fast: FastTx | undefined;
-  #fastPending = false;
+  /** On the fast path (see {@link Flow.fastPath}): the IRMd may pass SDUs it decrypted. */
+  #fast = false;
   #resume: (() => void) | undefined;
   /** Last time something arrived / was sent (performance.now()). */
   #lastRx = performance.now();
@@ -191,7 +202,7 @@ export class Flow {
     if (this.#crypt) {
       const clear = this.#crypt.decrypt(p);
       if (clear) p = clear;
-      else if (this.#fast || this.#fastPending) p = p.slice(); // the IRMd's Worker decrypted it
+      else if (this.#fast) p = p.slice(); // the IRMd's Worker decrypted it
       else {
         this.#stats.rxBadCrypto++; // tampered, replayed garbage or wrong key: dropped
         return;
@@ -260,7 +271,6 @@ export class Flow {
 
   /** Put one wire packet on the link or the IRMd socket (or hold it for the link). */
   #transmit(pkt: Uint8Array): void {
-    if (this.#fast?.send(pkt)) return;
     if (this.#awaitingLink) {
       this.#awaitingBytes += pkt.length;
       this.#awaitingLink.push(pkt.slice());
@@ -279,8 +289,6 @@ export class Flow {
       this.#frct?.stop();
       this.#ended = true;
       this.#rx.wake();
-      this.#fast?.close();
-      this.#fast = undefined;
       if (this.client.flows.get(this.fd) === this) this.client.flows.delete(this.fd);
     }
     if (ev === "dealloc" || ev === "down" || ev === "up" || ev === "peer") {
@@ -308,18 +316,20 @@ export class Flow {
 
   /**
    * @internal Fast path for a tunnel on a udp layer: the IRMd's I/O Worker
-   * writes this flow's received IP packets (decrypted, with a source in
-   * `sources`) straight to the TUN device `tunFd`, and this flow sends
-   * through a borrowed duplicate of the layer's socket instead of through
-   * the IRMd. Other SDUs (control) still arrive by {@link Flow.read}.
-   * Needs a flow on a udp IPCP and ptrace rights over the IRMd (root).
+   * writes this flow's received IP packets (decrypted, with a source whose
+   * longest match in `sources` is not marked `other`) straight to the TUN
+   * device `tunFd`, and passes other SDUs here already decrypted. Returns
+   * how to send without the IRMd: a borrowed duplicate of the layer's
+   * socket (the caller owns and closes it), the peer's sockaddr and eid,
+   * and the flow's cipher and key; from then on every SDU of the flow must
+   * go that way, sealed by one context. Needs a flow on a udp IPCP and
+   * ptrace rights over the IRMd (root).
    * @throws OuroError ENOTSUP (not a udp layer), EPERM (no rights), …
    */
-  async fastPath(tunFd: number, sources: FastPrefix[]): Promise<void> {
-    this.#fastPending = true; // from now on the IRMd may pass SDUs it decrypted
-    let r: Record<string, unknown>;
+  async fastPath(tunFd: number, sources: FastPrefix[]): Promise<FastSendInfo> {
+    this.#fast = true; // from the request on, the IRMd may pass SDUs it decrypted
     try {
-      r = await this.client.request({
+      const r = await this.client.request({
         op: "flow.fast",
         flowId: this.fd,
         tunFd,
@@ -327,21 +337,17 @@ export class Flow {
         key: this.#cryptKey,
         sources,
       });
-    } finally {
-      this.#fastPending = false;
-    }
-    let fd: number;
-    try {
-      fd = borrowFd(r.pid as number, r.fd as number);
+      let fd: number;
+      try {
+        fd = borrowFd(r.pid as number, r.fd as number);
+      } catch (e) {
+        throw new OuroError(Errno.EPERM, `Cannot take a fast path: ${(e as Error).message}`);
+      }
+      return { fd, dst: fromHex(r.dst as string), dEid: r.dEid as number, cipherNid: this.#cryptNid, key: this.#cryptKey };
     } catch (e) {
-      throw new OuroError(Errno.EPERM, `Cannot take a fast path: ${(e as Error).message}`);
+      this.#fast = false;
+      throw e;
     }
-    if (this.#closed || this.#ended) {
-      libc().close(fd);
-      return;
-    }
-    this.#fast?.close();
-    this.#fast = new FastTx(fd, fromHex(r.dst as string), r.dEid as number);
   }
 
   /** @internal Counters of the fast path's receive side in the IRMd, once taken. */
@@ -349,12 +355,6 @@ export class Flow {
     if (!this.#fast) return undefined;
     const r = await this.client.request({ op: "flow.fast.stats", flowId: this.fd });
     return r.counters as FastRxCounters | undefined;
-  }
-
-  /** @internal Packets sent by the fast path, and those handed back to the IRMd (socket full). */
-  get fastStats(): { packets: number; bytes: number; fallbacks: number } | undefined {
-    const f = this.#fast;
-    return f && { packets: f.packets, bytes: f.bytes, fallbacks: f.fallbacks };
   }
 
   /** Has the peer been silent for longer than the QoS timeout? */
@@ -492,8 +492,6 @@ export class Flow {
     if (this.#awaitingLink) this.#flushAwaiting();
     if (this.#link && !this.#link.closed) DirectLinks.dealloc(this.#link, this.#linkPeer);
     this.#link = undefined;
-    this.#fast?.close();
-    this.#fast = undefined;
     if (this.client.flows.get(this.fd) === this) this.client.flows.delete(this.fd);
     if (this.#ended || this.client.closed) return;
     this.#ended = true;

@@ -20,7 +20,9 @@
  * @module
  */
 import { PacketCrypt } from "../crypto/aead.ts";
+import { fromHex } from "../lib/hash.ts";
 import { libc } from "./libc.ts";
+import { MAILBOX_BYTES, MailboxReader, MailboxSender } from "./mailbox.ts";
 
 /** One allowed source prefix. */
 export interface FastPrefix {
@@ -77,8 +79,6 @@ export interface FastRxCounters {
 export const FAST_RX_FLOWS = 64;
 const FIELDS = 8; // eid + the 7 counters
 const C_EID = 0, C_PKTS = 1, C_BYTES = 2, C_SPOOF = 3, C_CRYPTO = 4, C_WERR = 5, C_PASS = 6, C_LAST = 7;
-const MB_SEQ = 0, MB_ACK = 1, MB_LEN = 2, MB_HDR = 16;
-const MAILBOX_BYTES = 64 * 1024;
 
 /** The shared memory of one Worker's fast path. */
 export interface FastRxShared {
@@ -98,19 +98,14 @@ type Command = { op: "install"; slot: number; spec: FastRxSpec } | { op: "remove
 
 /** Main-thread side: install and remove flows, read counters. */
 export class FastRxControl {
-  readonly #mb: Int32Array;
-  readonly #bytes: Uint8Array;
+  readonly #mb: MailboxSender;
   readonly #ctr: Float64Array;
-  readonly #wake: () => void;
   readonly #slots = new Map<number, number>(); // eid → counter slot
-  #chain: Promise<void> = Promise.resolve();
 
   /** Control of the Worker sharing `shared`; `wake` rings its doorbell. */
   constructor(shared: FastRxShared, wake: () => void) {
-    this.#mb = new Int32Array(shared.mailbox, 0, 4);
-    this.#bytes = new Uint8Array(shared.mailbox);
+    this.#mb = new MailboxSender(shared.mailbox, wake);
     this.#ctr = new Float64Array(shared.counters);
-    this.#wake = wake;
   }
 
   /** Installed flows. */
@@ -158,24 +153,8 @@ export class FastRxControl {
     };
   }
 
-  /** One command at a time through the one-slot mailbox. */
   #post(cmd: Command): Promise<void> {
-    const run = async () => {
-      const body = new TextEncoder().encode(JSON.stringify(cmd));
-      if (MB_HDR + body.length > this.#bytes.length) throw new Error("fast path command too large");
-      this.#bytes.set(body, MB_HDR);
-      Atomics.store(this.#mb, MB_LEN, body.length);
-      const seq = Atomics.add(this.#mb, MB_SEQ, 1) + 1;
-      this.#wake();
-      // the Worker answers between batches or right after its poll(2) wakes
-      for (let i = 0; Atomics.load(this.#mb, MB_ACK) !== seq; i++) {
-        if (i > 5000) throw new Error("packet I/O worker did not take the fast path command");
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    };
-    const p = this.#chain.then(run);
-    this.#chain = p.catch(() => {});
-    return p;
+    return this.#mb.post(cmd);
   }
 }
 
@@ -187,7 +166,8 @@ interface Entry {
   v6: FastPrefix[];
 }
 
-function inPrefix(p: FastPrefix, pkt: Uint8Array, at: number): boolean {
+/** Is the address at `pkt[at…]` inside the prefix (`bits` of `network`)? */
+export function inPrefix(p: { network: number[]; bits: number }, pkt: Uint8Array, at: number): boolean {
   const bits = p.bits, net = p.network;
   const whole = bits >> 3;
   for (let i = 0; i < whole; i++) if (pkt[at + i] !== net[i]) return false;
@@ -211,16 +191,14 @@ function ours(list: FastPrefix[], pkt: Uint8Array, at: number): boolean {
 
 /** Worker side: the installed flows and the per-datagram work. */
 export class FastRxTable {
-  readonly #mb: Int32Array;
-  readonly #bytes: Uint8Array;
+  readonly #mb: MailboxReader;
   readonly #ctr: Float64Array;
   readonly #byEid = new Map<number, Entry>();
   readonly #write = libc().write;
 
   /** The Worker's view of `shared`. */
   constructor(shared: FastRxShared) {
-    this.#mb = new Int32Array(shared.mailbox, 0, 4);
-    this.#bytes = new Uint8Array(shared.mailbox);
+    this.#mb = new MailboxReader(shared.mailbox);
     this.#ctr = new Float64Array(shared.counters);
   }
 
@@ -231,26 +209,21 @@ export class FastRxTable {
 
   /** Apply a pending mailbox command, if any (cheap when none). */
   poll(): void {
-    const seq = Atomics.load(this.#mb, MB_SEQ);
-    if (seq === Atomics.load(this.#mb, MB_ACK)) return;
-    const len = Atomics.load(this.#mb, MB_LEN);
-    try {
-      const cmd = JSON.parse(new TextDecoder().decode(this.#bytes.slice(MB_HDR, MB_HDR + len))) as Command;
-      if (cmd.op === "remove") this.#byEid.delete(cmd.eid);
-      else {
-        const s = cmd.spec;
-        const key = s.key ? Uint8Array.from(s.key.match(/../g) ?? [], (h) => parseInt(h, 16)) : undefined;
-        this.#byEid.set(s.eid >>> 0, {
-          slot: cmd.slot,
-          tunFd: s.tunFd,
-          crypt: s.cipherNid && key ? new PacketCrypt(s.cipherNid, key) : undefined,
-          v4: s.sources.filter((p) => p.family === 4),
-          v6: s.sources.filter((p) => p.family === 6),
-        });
+    this.#mb.take((c) => {
+      const cmd = c as Command;
+      if (cmd.op === "remove") {
+        this.#byEid.delete(cmd.eid);
+        return;
       }
-    } finally {
-      Atomics.store(this.#mb, MB_ACK, seq);
-    }
+      const s = cmd.spec;
+      this.#byEid.set(s.eid >>> 0, {
+        slot: cmd.slot,
+        tunFd: s.tunFd,
+        crypt: s.cipherNid && s.key ? new PacketCrypt(s.cipherNid, fromHex(s.key)) : undefined,
+        v4: s.sources.filter((p) => p.family === 4),
+        v6: s.sources.filter((p) => p.family === 6),
+      });
+    });
   }
 
   /**

@@ -71,8 +71,12 @@ export interface Link {
   rxBytes: number;
   /** Bytes sent on this link. */
   txBytes: number;
-  /** On the fast path: its receive counters as last seen. */
-  fast?: { packets: number; bytes: number; spoofed: number; lastRxMs: number };
+  /** On the fast path: the device Worker's send slot, and the counters as last seen. */
+  fast?: {
+    slot: number;
+    rx: { packets: number; bytes: number; spoofed: number; lastRxMs: number };
+    tx: { packets: number; bytes: number };
+  };
 }
 
 /** Per-class allocation state. */

@@ -16,7 +16,7 @@
  */
 
 import type { Ouro } from "../client/api.ts";
-import type { Flow } from "../client/flow.ts";
+import type { FastSendInfo, Flow } from "../client/flow.ts";
 import type { FastPrefix, FastRxCounters } from "../io/fast_rx.ts";
 import { Errno, isErrno } from "../lib/errors.ts";
 import type { QosSpec } from "../lib/qos.ts";
@@ -55,12 +55,11 @@ export interface TunnelFlow {
   readonly peerName?: string;
   /**
    * Take the fast path where the layer allows it (see `Flow.fastPath`):
-   * received IP packets with a source in `sources` go straight to the TUN
-   * device `tunFd`, sends skip the IRMd. Rejects when it cannot.
+   * received IP packets with a source routed to this peer go straight to
+   * the TUN device `tunFd`; the result says how to send without the IRMd
+   * (and every later SDU must go that way). Rejects when it cannot.
    */
-  fastPath?(tunFd: number, sources: FastPrefix[]): Promise<void>;
-  /** Counters of the fast path's send side, once taken. */
-  readonly fastStats?: { packets: number; bytes: number; fallbacks: number };
+  fastPath?(tunFd: number, sources: FastPrefix[]): Promise<FastSendInfo>;
   /** Counters of the fast path's receive side (asked of the IRMd). */
   fastRxStats?(): Promise<FastRxCounters | undefined>;
 }
@@ -121,9 +120,6 @@ function wrap(f: Flow): TunnelFlow {
     close: () => f.close().catch(() => {}),
     fastPath: (tunFd, sources) => f.fastPath(tunFd, sources),
     fastRxStats: () => f.fastRxStats(),
-    get fastStats() {
-      return f.fastStats;
-    },
   };
 }
 
