@@ -23,7 +23,7 @@ import { MAIN, printTable } from "./util.ts";
 const SCRIPT = new URL("../../shared/bench/vpn-anchors.sh", import.meta.url).pathname;
 
 /** Every setup, in table order; the first three come from the script. */
-const ALL = ["veth", "wg", "ovpn-gcm", "tinc", "ouro-udp", "ouro-udp-clear", "ouro-uni"];
+const ALL = ["veth", "wg", "ovpn-gcm", "tinc", "ouro-udp", "ouro-udp-irmd", "ouro-udp-clear", "ouro-uni"];
 
 /** Tools each setup needs beyond iperf3/jq/ip/ping. */
 const NEEDS: Record<string, string[]> = {
@@ -40,6 +40,7 @@ const LABELS: Record<string, string> = {
   "ovpn-static": "OpenVPN static CBC",
   tinc: "tinc aes-256-cbc",
   "ouro-udp": "ouro tunnel / udp4 (encrypted)",
+  "ouro-udp-irmd": "ouro tunnel / udp4 (enc., no fast path)",
   "ouro-udp-clear": "ouro tunnel / udp4 (encryption off)",
   "ouro-uni": "ouro tunnel / unicast / udp4 (enc.)",
 };
@@ -88,6 +89,7 @@ ouro_start() {  # setup-dir enc layer-kind
   ip netns exec "$NS_A" $OURO tunnel show ouroa --rundir "$d/run-a" 2>&1 | grep -E "flow [0-9]+:" | head -2 >&2
 }
 setup_ouro-udp() { ouro_start "$WORK/ouro-udp" required udp; }
+setup_ouro-udp-irmd() { OURO_FAST_PATH=0 ouro_start "$WORK/ouro-udp-irmd" required udp; }
 setup_ouro-udp-clear() { ouro_start "$WORK/ouro-udp-clear" off udp; }
 setup_ouro-uni() { ouro_start "$WORK/ouro-uni" required uni; }
 `;
