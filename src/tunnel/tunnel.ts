@@ -37,8 +37,7 @@ import {
 } from "./ippacket.ts";
 import { type Link, Peer, type TunnelTiming, tunnelTiming } from "./peer.ts";
 import { formatAddress, type Prefix, PrefixTable } from "./router.ts";
-import type { FastPrefix } from "../io/fast_rx.ts";
-import { FAST_TX_FLOWS, type FastRoute, type FastTxControl } from "../io/fast_tx.ts";
+import { FastPaths } from "./fast.ts";
 import { linkStatus, type TunnelStatus } from "./status.ts";
 import { allocFlow, oapIdentity, refuseIncoming } from "./security.ts";
 import { FlowWriteError, type FlowTransport, type PeerIdentifier, type TunnelFlow } from "./transport.ts";
@@ -66,14 +65,6 @@ export interface TunnelOptions {
    * Default: on, unless the environment has `OURO_FAST_PATH=0`.
    */
   fastPath?: boolean;
-}
-
-function fastPathWanted(): boolean {
-  try {
-    return Deno.env.get("OURO_FAST_PATH") !== "0";
-  } catch {
-    return true; // no env permission: the default
-  }
 }
 
 /** Counters of the interface side. */
@@ -105,8 +96,7 @@ export class Tunnel {
   readonly #routes = new PrefixTable<Peer>();
   readonly #routeList: [Prefix, Peer][] = [];
   /** Offer flows the fast path (`OURO_FAST_PATH=0` turns it off, for comparisons). */
-  readonly #fastPath: boolean;
-  readonly #fastSlots = new Set<number>();
+  readonly #fast: FastPaths | undefined;
   readonly #byName = new Map<string, Peer>();
   readonly #macs = new Map<string, Peer>();
   readonly #abort = new AbortController();
@@ -142,100 +132,14 @@ export class Tunnel {
       route({ family: 4, network: new Uint8Array(4), bits: 0 }, only);
       route({ family: 6, network: new Uint8Array(16), bits: 0 }, only);
     }
-    this.#fastPath = options.fastPath ?? fastPathWanted();
+    this.#fast = FastPaths.for(this.config, this.#device, this.#routeList, this.#log, options.fastPath);
     this.#from4 = this.config.addresses.find((a) => a.family === 4)?.address;
     this.#from6 = this.config.addresses.find((a) => a.family === 6)?.address;
   }
 
-  /** The routing table as the fast path of `peer`'s flows checks sources with. */
-  #sourcesFor(peer: Peer): FastPrefix[] {
-    return this.#routeList.map(([pre, p]) => ({
-      family: pre.family,
-      network: [...pre.network],
-      bits: pre.bits,
-      other: p !== peer,
-    }));
-  }
-
-  /** Add what the fast path moved since the last look to the peer's counters. */
-  async #pollFast(peer: Peer, link: Link): Promise<void> {
-    const f = link.fast, tx = f && this.#device.fastTx?.counters(f.slot);
-    if (f && tx) {
-      peer.counters.txPackets += tx.packets - f.tx.packets;
-      peer.counters.txBytes += tx.bytes - f.tx.bytes;
-      link.txBytes += tx.bytes - f.tx.bytes;
-      if (tx.packets > f.tx.packets) peer.counters.lastTxAt = Math.max(peer.counters.lastTxAt, tx.lastTxMs);
-      f.tx = { packets: tx.packets, bytes: tx.bytes };
-    }
-    const c = await link.flow.fastRxStats?.();
-    const was = link.fast?.rx;
-    if (!was || !c || link.state !== "up") return;
-    peer.counters.rxPackets += c.packets - was.packets;
-    peer.counters.rxBytes += c.bytes - was.bytes;
-    peer.counters.dropSpoofed += c.spoofed - was.spoofed;
-    link.rxBytes += c.bytes - was.bytes;
-    if (c.lastRxMs > was.lastRxMs) peer.counters.lastRxAt = Math.max(peer.counters.lastRxAt, c.lastRxMs);
-    link.fast!.rx = { packets: c.packets, bytes: c.bytes, spoofed: c.spoofed, lastRxMs: c.lastRxMs };
-  }
-
-  /** Put `link` on the fast path: received packets and sends bypass the IRMd and this thread. */
-  async #goFast(peer: Peer, link: Link, tunFd: number, fastTx: FastTxControl): Promise<void> {
-    let slot = 0;
-    while (this.#fastSlots.has(slot)) slot++;
-    if (slot >= FAST_TX_FLOWS) return;
-    this.#fastSlots.add(slot);
-    try {
-      const info = await link.flow.fastPath!(tunFd, this.#sourcesFor(peer));
-      await fastTx.install({
-        slot,
-        fd: info.fd,
-        dst: [...info.dst],
-        dEid: info.dEid,
-        cipherNid: info.cipherNid,
-        key: info.key,
-        mtu: peer.cfg.mtu,
-      });
-    } catch (e) {
-      this.#fastSlots.delete(slot);
-      this.#log.info(`peer ${peer.cfg.name}: flow ${link.flow.id} stays on the IRMd path: ${(e as Error).message}`);
-      return;
-    }
-    link.fast = { slot, rx: { packets: 0, bytes: 0, spoofed: 0, lastRxMs: 0 }, tx: { packets: 0, bytes: 0 } };
-    if (link.state !== "up") return this.#leaveFast(link);
-    await this.#fastRoutes();
-    this.#log.info(`peer ${peer.cfg.name}: flow ${link.flow.id} on the fast path`);
-  }
-
-  async #leaveFast(link: Link): Promise<void> {
-    const f = link.fast;
-    if (!f) return;
-    link.fast = undefined;
-    await this.#fastRoutes();
-    await this.#device.fastTx?.remove(f.slot);
-    this.#fastSlots.delete(f.slot);
-  }
-
-  /**
-   * The device Worker's routes: each prefix to its peer's fast flow when
-   * the peer has one class (with several, this thread classifies).
-   */
-  #fastRoutes(): Promise<void> {
-    const routes: FastRoute[] = this.#routeList.map(([pre, p]) => {
-      const link = p.classes.length === 1 ? p.links.find((l) => l.state === "up" && l.fast) : undefined;
-      return { family: pre.family, network: [...pre.network], bits: pre.bits, slot: link?.fast?.slot ?? -1 };
-    });
-    return this.#device.fastTx?.routes(routes) ?? Promise.resolve();
-  }
-
-  /** Send one SDU on `link`: through the device Worker when it is on the fast path. */
-  #write(link: Link, sdu: Uint8Array): Promise<void> {
-    if (link.fast) {
-      if (!this.#device.fastTx!.send(link.fast.slot, sdu)) {
-        return Promise.reject(new FlowWriteError("down", "fast path queue full"));
-      }
-      return Promise.resolve();
-    }
-    return link.flow.write(sdu);
+  /** Send a control SDU on `link`, ignoring failure (the flow's end shows elsewhere). */
+  #send1(link: Link, sdu: Uint8Array): void {
+    (this.#fast?.write(link, sdu) ?? link.flow.write(sdu)).catch(() => {});
   }
 
   /** The peer a destination address routes to (longest prefix match). */
@@ -383,7 +287,7 @@ export class Tunnel {
       return;
     }
     try {
-      await this.#write(link, sdu);
+      await (this.#fast?.write(link, sdu) ?? link.flow.write(sdu));
       link.lastTx = now;
       link.txBytes += sdu.length;
       peer.counters.txPackets++;
@@ -541,10 +445,7 @@ export class Tunnel {
     peer.counters.lastHandshakeAt = now;
     this.#log.info(`peer ${peer.cfg.name}: flow ${link.flow.id} up (${link.dir}, class ${link.className}, qos ${link.qos})`);
     this.#spawn(this.#readLoop(peer, link));
-    const fd = this.#device.fd, fastTx = this.#device.fastTx;
-    if (this.#fastPath && this.config.mode === "tun" && fd !== undefined && fastTx && link.flow.fastPath) {
-      this.#spawn(this.#goFast(peer, link, fd, fastTx));
-    }
+    if (this.#fast && link.flow.fastPath) this.#spawn(this.#fast.enter(peer, link));
     // Staged packets of the class go out now, in order.
     const cs = peer.classes[link.cls]!;
     const staged = cs.staged.splice(0);
@@ -559,7 +460,7 @@ export class Tunnel {
     if (link.state === "closed") return;
     link.state = "closed";
     peer.remove(link);
-    this.#spawn(this.#leaveFast(link).finally(() => link.flow.close()));
+    this.#spawn((this.#fast?.leave(link) ?? Promise.resolve()).finally(() => link.flow.close()));
     if (this.#stopped) return;
     const cs = peer.classes[link.cls]!;
     const used = this.#now() - Math.max(cs.lastUsed, link.lastTx) < this.#t.reconnectIfUsedWithinMs;
@@ -643,7 +544,7 @@ export class Tunnel {
       return;
     }
     if (m.type === "ping") {
-      this.#write(link, encodeControl({ type: "pong", id: m.id })).catch(() => {});
+      this.#send1(link, encodeControl({ type: "pong", id: m.id }));
     } else if (m.type === "pong" && m.id === link.pingId && link.pingAt) {
       link.rttMs = now - link.pingAt;
       link.pingAt = 0;
@@ -657,7 +558,7 @@ export class Tunnel {
   #housekeeping(): void {
     const now = this.#now();
     for (const peer of this.peers) {
-      for (const link of peer.links) if (link.fast) this.#spawn(this.#pollFast(peer, link));
+      for (const link of peer.links) if (link.fast) this.#spawn(this.#fast!.poll(peer, link));
     }
     const ka = this.config.keepaliveS * 1000;
     for (const peer of this.peers) {
@@ -671,7 +572,7 @@ export class Tunnel {
           link.pingId = (link.pingId + 1) >>> 0;
           link.pingAt = now;
           link.lastPingAt = now;
-          this.#write(link, encodeControl({ type: "ping", id: link.pingId })).catch(() => {});
+          this.#send1(link, encodeControl({ type: "ping", id: link.pingId }));
         }
       }
       peer.classes.forEach((cs, i) => {

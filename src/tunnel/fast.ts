@@ -1,0 +1,156 @@
+/**
+ * The tunnel's fast path (flows on a udp layer, TUN mode): received
+ * packets go from the IRMd's udp I/O Worker straight to the device, and
+ * the device's Worker seals and sends packets itself through the IRMd's
+ * socket (`src/io/fast_rx.ts`, `src/io/fast_tx.ts`). This class sets a
+ * flow up for it, keeps the device Worker's routes and counts what the
+ * Workers moved; the engine (`tunnel.ts`) asks it to send a fast flow's
+ * SDUs so each flow keeps one sealing context.
+ *
+ * @example
+ * ```ts ignore
+ * const fast = FastPaths.for(config, device, routeList, log);
+ * await fast?.enter(peer, link);
+ * ```
+ * @module
+ */
+import type { TunDevice } from "../../bridges/device.ts";
+import type { FastPrefix } from "../io/fast_rx.ts";
+import { FAST_TX_FLOWS, type FastRoute, type FastTxControl } from "../io/fast_tx.ts";
+import type { Logger } from "../lib/log.ts";
+import type { TunnelConfig } from "./config.ts";
+import type { Link, Peer } from "./peer.ts";
+import type { Prefix } from "./router.ts";
+import { FlowWriteError } from "./transport.ts";
+
+function wanted(): boolean {
+  try {
+    return Deno.env.get("OURO_FAST_PATH") !== "0";
+  } catch {
+    return true; // no env permission: the default
+  }
+}
+
+/** The fast paths of one tunnel. */
+export class FastPaths {
+  readonly #routes: readonly [Prefix, Peer][];
+  readonly #log: Logger;
+  readonly #tunFd: number;
+  readonly #fastTx: FastTxControl;
+  readonly #slots = new Set<number>();
+
+  private constructor(routes: readonly [Prefix, Peer][], log: Logger, tunFd: number, fastTx: FastTxControl) {
+    this.#routes = routes;
+    this.#log = log;
+    this.#tunFd = tunFd;
+    this.#fastTx = fastTx;
+  }
+
+  /**
+   * Fast paths for a tunnel, or undefined where there can be none (TAP
+   * mode, an in-memory device, `enabled` false or `OURO_FAST_PATH=0`).
+   * `routes` is the tunnel's routing table (read at each use).
+   */
+  static for(
+    config: TunnelConfig,
+    device: TunDevice,
+    routes: readonly [Prefix, Peer][],
+    log: Logger,
+    enabled = wanted(),
+  ): FastPaths | undefined {
+    if (!enabled || config.mode !== "tun" || device.fd === undefined || !device.fastTx) return undefined;
+    return new FastPaths(routes, log, device.fd, device.fastTx);
+  }
+
+  /** The routing table as the fast path of `peer`'s flows checks sources with. */
+  sourcesFor(peer: Peer): FastPrefix[] {
+    return this.#routes.map(([pre, p]) => ({
+      family: pre.family,
+      network: [...pre.network],
+      bits: pre.bits,
+      other: p !== peer,
+    }));
+  }
+
+  /** Add what the fast path moved since the last look to the peer's counters. */
+  async poll(peer: Peer, link: Link): Promise<void> {
+    const f = link.fast, tx = f && this.#fastTx.counters(f.slot);
+    if (f && tx) {
+      peer.counters.txPackets += tx.packets - f.tx.packets;
+      peer.counters.txBytes += tx.bytes - f.tx.bytes;
+      link.txBytes += tx.bytes - f.tx.bytes;
+      if (tx.packets > f.tx.packets) peer.counters.lastTxAt = Math.max(peer.counters.lastTxAt, tx.lastTxMs);
+      f.tx = { packets: tx.packets, bytes: tx.bytes };
+    }
+    const c = await link.flow.fastRxStats?.();
+    const was = link.fast?.rx;
+    if (!was || !c || link.state !== "up") return;
+    peer.counters.rxPackets += c.packets - was.packets;
+    peer.counters.rxBytes += c.bytes - was.bytes;
+    peer.counters.dropSpoofed += c.spoofed - was.spoofed;
+    link.rxBytes += c.bytes - was.bytes;
+    if (c.lastRxMs > was.lastRxMs) peer.counters.lastRxAt = Math.max(peer.counters.lastRxAt, c.lastRxMs);
+    link.fast!.rx = { packets: c.packets, bytes: c.bytes, spoofed: c.spoofed, lastRxMs: c.lastRxMs };
+  }
+
+  /** Put `link` on the fast path: received packets and sends bypass the IRMd and this thread. */
+  async enter(peer: Peer, link: Link): Promise<void> {
+    let slot = 0;
+    while (this.#slots.has(slot)) slot++;
+    if (slot >= FAST_TX_FLOWS) return;
+    this.#slots.add(slot);
+    try {
+      const info = await link.flow.fastPath!(this.#tunFd, this.sourcesFor(peer));
+      await this.#fastTx.install({
+        slot,
+        fd: info.fd,
+        dst: [...info.dst],
+        dEid: info.dEid,
+        cipherNid: info.cipherNid,
+        key: info.key,
+        mtu: peer.cfg.mtu,
+      });
+    } catch (e) {
+      this.#slots.delete(slot);
+      this.#log.info(`peer ${peer.cfg.name}: flow ${link.flow.id} stays on the IRMd path: ${(e as Error).message}`);
+      return;
+    }
+    link.fast = { slot, rx: { packets: 0, bytes: 0, spoofed: 0, lastRxMs: 0 }, tx: { packets: 0, bytes: 0 } };
+    if (link.state !== "up") return this.leave(link);
+    await this.#pushRoutes();
+    this.#log.info(`peer ${peer.cfg.name}: flow ${link.flow.id} on the fast path`);
+  }
+
+  /** Take `link` off the fast path (its flow ended): routes first, then the slot. */
+  async leave(link: Link): Promise<void> {
+    const f = link.fast;
+    if (!f) return;
+    link.fast = undefined;
+    await this.#pushRoutes();
+    await this.#fastTx.remove(f.slot);
+    this.#slots.delete(f.slot);
+  }
+
+  /**
+   * The device Worker's routes: each prefix to its peer's fast flow when
+   * the peer has one class (with several, this thread classifies).
+   */
+  #pushRoutes(): Promise<void> {
+    const routes: FastRoute[] = this.#routes.map(([pre, p]) => {
+      const link = p.classes.length === 1 ? p.links.find((l) => l.state === "up" && l.fast) : undefined;
+      return { family: pre.family, network: [...pre.network], bits: pre.bits, slot: link?.fast?.slot ?? -1 };
+    });
+    return this.#fastTx.routes(routes);
+  }
+
+  /** Send one SDU on `link`: through the device Worker when it is on the fast path. */
+  write(link: Link, sdu: Uint8Array): Promise<void> | undefined {
+    if (link.fast) {
+      if (!this.#fastTx.send(link.fast.slot, sdu)) {
+        return Promise.reject(new FlowWriteError("down", "fast path queue full"));
+      }
+      return Promise.resolve();
+    }
+    return undefined;
+  }
+}
