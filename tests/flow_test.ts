@@ -3,6 +3,7 @@
  * socket: allocation, acceptance, data, deallocation, events, back-pressure.
  */
 import { fastestAead } from "../src/crypto/evp.ts";
+import { libc } from "../src/io/libc.ts";
 import { assert, assertBytes, assertEquals, assertRejects, assertThrows } from "./util/assert.ts";
 import { Irmd } from "../src/irmd/daemon.ts";
 import { applyConfig } from "../src/cli/irmd.ts";
@@ -381,4 +382,69 @@ for (const direct of [false, true]) Deno.test(`flow (${direct ? "direct" : "loca
     assert(isErrno(e, Errno.EINVAL), String(e));
     await Promise.all([c.close(), server.close()]);
   });
+});
+
+Deno.test("flow: the fast path request is refused with typed errors for bad input or the wrong flow", async () => {
+  await withDaemon(false, async (d) => {
+    const { server, client, cf, sf } = await pair(d);
+    const req = (m: Record<string, unknown>) => client.request({ op: "flow.fast", flowId: cf.fd, tunFd: 0, cipherNid: 0, sources: [], ...m });
+    const refused = async (m: Record<string, unknown>, code: number, text: string) => {
+      const e = await assertRejects(() => req(m), OuroError);
+      assert(isErrno(e, code), `${JSON.stringify(m)}: ${e.message}`);
+      assert(e.message.includes(text), `${JSON.stringify(m)}: ${e.message}`);
+    };
+    await refused({ flowId: sf.fd }, Errno.ENOTALLOC, "not allocated to this process"); // the server's flow
+    await refused({ flowId: 999999 }, Errno.ENOTALLOC, "not allocated");
+    await refused({}, Errno.ENOTSUP, "not on a udp layer"); // the local IPCP
+    for (
+      const [sources, text] of [
+        ["x", "must be an array"],
+        [[{ family: 5, network: [], bits: 0 }], "family must be 4 or 6"],
+        [[{ family: 4, network: [1, 2, 3], bits: 8 }], "network must be 4 bytes"],
+        [[{ family: 4, network: [1, 2, 3, 256], bits: 8 }], "network must be 4 bytes"],
+        [[{ family: 6, network: new Array(16).fill(0), bits: 129 }], "bits must be 0..128"],
+        [new Array(1025).fill({ family: 4, network: [0, 0, 0, 0], bits: 0 }), "at most 1024"],
+      ] as const
+    ) await refused({ sources }, Errno.EINVAL, text);
+    await assertRejects(() => req({ flowId: "1" }), OuroError);
+    const st = await assertRejects(() => client.request({ op: "flow.fast.stats", flowId: sf.fd }), OuroError);
+    assert(isErrno(st, Errno.ENOTALLOC));
+    assertEquals((await client.request({ op: "flow.fast.stats", flowId: cf.fd })).counters, undefined);
+    await Promise.all([client.close(), server.close()]);
+  });
+});
+
+Deno.test("flow: the fast path takes only a TUN device from the app", async () => {
+  const port = 30000 + Math.floor(Math.random() * 20000);
+  const dirs = [await Deno.makeTempDir({ prefix: "ouro-fast-a-" }), await Deno.makeTempDir({ prefix: "ouro-fast-b-" })];
+  const [a, b] = [await Irmd.start({ rundir: dirs[0]! }), await Irmd.start({ rundir: dirs[1]! })];
+  const file = await Deno.makeTempFile();
+  const fd = libc().open(new TextEncoder().encode(file + "\0"), 0);
+  try {
+    const conf = (me: number, peer: number) =>
+      `[udp4."udp.${me}"]\nbootstrap = "wan"\nip = "127.0.0.1"\nport = ${port + me}\npeers = "srv.b=127.0.0.1:${port + peer}"\n`;
+    await applyConfig(a, conf(0, 1), "a");
+    await applyConfig(b, conf(1, 0), "b");
+    const server = await Ouro.connect({ rundir: b.rundir, prog: "server" });
+    await server.bind("srv.b", { layer: "wan" });
+    const client = await Ouro.connect({ rundir: a.rundir, prog: "client" });
+    const acc = server.flowAccept({ timeoutMs: 5000 });
+    const cf = await client.flowAlloc("srv.b", { timeoutMs: 5000 });
+    await acc;
+    const e = await assertRejects(
+      () => client.request({ op: "flow.fast", flowId: cf.fd, tunFd: fd, cipherNid: 0, sources: [] }),
+      OuroError,
+    );
+    assert(isErrno(e, Errno.EINVAL) && e.message.includes("not a TUN device"), e.message);
+    const e2 = await assertRejects(
+      () => client.request({ op: "flow.fast", flowId: cf.fd, tunFd: 987654, cipherNid: 0, sources: [] }),
+      OuroError,
+    );
+    assert(isErrno(e2, Errno.EPERM) && e2.message.includes("EBADF"), e2.message);
+    await Promise.all([client.close(), server.close()]);
+  } finally {
+    libc().close(fd);
+    await Promise.all([a.stop(), b.stop()]);
+    for (const d of [...dirs, file]) await Deno.remove(d, { recursive: true });
+  }
 });

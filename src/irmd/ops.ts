@@ -288,7 +288,15 @@ const OPS: Record<string, Handler> = {
    */
   async "flow.fast"(d, app, m) {
     needHello(app);
+    // the request first, whole: then the flow
     const flowId = int(m, "flowId", 1, 0xffffffff);
+    const cipherNid = int(m, "cipherNid", 0, 0xffff);
+    const key = optStr(m, "key");
+    if (cipherNid !== 0 && !/^[0-9a-f]{64}$/.test(key ?? "")) {
+      throw new OuroError(Errno.EINVAL, "Bad request: key must be 64 hex digits");
+    }
+    const sources = prefixArray(m, "sources");
+    const appFd = int(m, "tunFd", 0, 0x7fffffff);
     const f = d.broker.flows.get(flowId);
     if (!f || f.owner !== app || f.state !== "ALLOCATED") {
       throw new OuroError(Errno.ENOTALLOC, `Cannot take a fast path: flow ${flowId} is not allocated to this process`);
@@ -297,15 +305,9 @@ const OPS: Record<string, Handler> = {
     if (!(ipcp instanceof UdpIpcp)) {
       throw new OuroError(Errno.ENOTSUP, `Cannot take a fast path: flow ${flowId} is not on a udp layer`);
     }
-    const cipherNid = int(m, "cipherNid", 0, 0xffff);
-    const key = optStr(m, "key");
-    if (cipherNid !== 0 && !/^[0-9a-f]{64}$/.test(key ?? "")) {
-      throw new OuroError(Errno.EINVAL, "Bad request: key must be 64 hex digits");
-    }
-    const sources = prefixArray(m, "sources");
     let tunFd: number;
     try {
-      tunFd = borrowFd(app.pid, int(m, "tunFd", 0, 0x7fffffff));
+      tunFd = borrowFd(app.pid, appFd);
     } catch (e) {
       throw new OuroError(Errno.EPERM, `Cannot take a fast path: ${(e as Error).message}`);
     }
