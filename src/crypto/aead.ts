@@ -22,14 +22,14 @@ import { Errno, OuroError } from "../lib/errors.ts";
 import { cipherByNid, type CipherInfo, CipherNid } from "./nid.ts";
 import { KeyRotation, type RotationStart } from "./rotation.ts";
 import { SYM_KEY_LEN } from "./kdf.ts";
-import { EvpCipher } from "./evp.ts";
+import { aeadBackend, EvpCipher } from "./evp.ts";
 
-/** Ciphers node:crypto in Deno cannot run (aes-192-gcm is missing there). */
-const UNSUPPORTED = new Set<number>([CipherNid.AES_192_GCM]);
+/** Ciphers node:crypto in Deno cannot run (aes-192-gcm is missing there; libcrypto has it). */
+const NODE_LACKS = new Set<number>([CipherNid.AES_192_GCM]);
 
 /** Is this cipher NID usable for per-packet encryption on this platform? */
 export function cipherSupported(nid: number): boolean {
-  return cipherByNid(nid) !== undefined && !UNSUPPORTED.has(nid);
+  return cipherByNid(nid) !== undefined && (!NODE_LACKS.has(nid) || aeadBackend().name === "libcrypto");
 }
 
 const IV_POOL_LEN = 4096;
@@ -113,7 +113,7 @@ export class PacketCrypt {
    * @param start where key rotation starts (tests)
    * @param backend force node:crypto even where libcrypto is available
    * @throws OuroError ECRYPT for an unknown cipher or a key that is not 32 bytes,
-   *   ENOTSUP for a cipher this platform lacks (aes-192-gcm)
+   *   ENOTSUP for aes-192-gcm without libcrypto (node:crypto lacks it)
    */
   constructor(
     cipherNid: number,
@@ -126,12 +126,6 @@ export class PacketCrypt {
       throw new OuroError(
         Errno.ECRYPT,
         `Cannot set up encryption: unknown cipher NID ${cipherNid}`,
-      );
-    }
-    if (UNSUPPORTED.has(cipherNid)) {
-      throw new OuroError(
-        Errno.ENOTSUP,
-        `Cannot set up encryption: ${c.name} is not available on this platform`,
       );
     }
     if (key.length !== SYM_KEY_LEN) {
@@ -152,6 +146,12 @@ export class PacketCrypt {
     this.#tag = new Uint8Array(c.tagLen);
     this.rotation = new KeyRotation(key, start);
     this.#evp = backend ? undefined : EvpCipher.open(c.name, c.ivLen, c.tagLen);
+    if (!this.#evp && NODE_LACKS.has(cipherNid)) {
+      throw new OuroError(
+        Errno.ENOTSUP,
+        `Cannot set up encryption: ${c.name} needs the system's libcrypto (${aeadBackend().reason || "forced node:crypto"})`,
+      );
+    }
   }
 
   /** Which implementation runs this flow's cipher. */

@@ -97,9 +97,9 @@ Deno.test("aead: tampered or short packets are dropped; counters as in spec 04 Â
 Deno.test("aead: constructor errors", () => {
   assertThrows(() => new PacketCrypt(0, KEY), OuroError, "unknown cipher");
   assertThrows(() => new PacketCrypt(901, new Uint8Array(16)), OuroError, "32 bytes");
-  const e = assertThrows(() => new PacketCrypt(898, KEY), OuroError);
+  const e = assertThrows(() => new PacketCrypt(898, KEY, undefined, "node:crypto"), OuroError);
   assert(isErrno(e, Errno.ENOTSUP));
-  assertEquals(cipherSupported(898), false);
+  assertEquals(cipherSupported(898), new PacketCrypt(901, KEY).backend === "libcrypto");
   assertEquals(cipherSupported(901), true);
   assertEquals(cipherSupported(0), false);
 });
@@ -195,6 +195,13 @@ Deno.test("aead: libcrypto and node:crypto backends make and open each other's p
   for (const [nid, hex] of VECTORS) {
     const out = new PacketCrypt(nid, KEY, undefined, "node:crypto").decrypt(fromHex(hex));
     assertBytes(out!, PT, `node:crypto opens the vector of cipher ${nid}`);
+  }
+  if (hasLib) {
+    // aes-192-gcm, which node:crypto lacks: a packet from python3 `cryptography` (24-byte key prefix)
+    const v = "8f0102030405060708090a0bbc4dbb19cf6cf2a4c47a01f3928cd3bcabd768292159b5fe410eb23eaa6698d0a6ca95b52cc5bfd347fe29fbef6b60d399e47c9aee292feec197e003d1fa61cca87814e4ef226e8ebd0a081f751c957a";
+    const a = new PacketCrypt(898, KEY);
+    assertBytes(a.decrypt(fromHex(v))!, PT);
+    assertBytes(a.decrypt(new PacketCrypt(898, KEY).encrypt(PT))!, PT);
   }
   for (const nid of [901, 895, 1018, 904, 905, 906]) {
     const fast = new PacketCrypt(nid, KEY);
