@@ -24,6 +24,7 @@
  * ```
  * @module
  */
+import { ShimIpcp } from "../common/shim.ts";
 import { DecodeError, Errno, OuroError } from "../../lib/errors.ts";
 import { bytesEqual, HashAlgo, hashLen, shortHash } from "../../lib/hash.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -88,7 +89,7 @@ function isMac(b: Uint8Array, m: Uint8Array, off: number): boolean {
 }
 
 /** An eth-dix or eth-llc IPCP; see the module documentation. */
-export class EthIpcp implements Ipcp {
+export class EthIpcp extends ShimIpcp implements Ipcp {
   state: IpcpStateName = "BOOT";
   layer: LayerInfo | undefined;
   /** Counters (live). */
@@ -117,6 +118,7 @@ export class EthIpcp implements Ipcp {
     readonly log: Logger,
     opts: EthIpcpOptions = {},
   ) {
+    super();
     this.#opts = opts;
     this.#mpl = MPL_MS[type];
   }
@@ -172,23 +174,6 @@ export class EthIpcp implements Ipcp {
         `max SDU ${this.#maxSdu}).`,
     );
     return this.layer;
-  }
-
-  enroll(): Promise<LayerInfo> {
-    return Promise.reject(
-      new OuroError(Errno.ENOTSUP, `Cannot enroll: ${this.type} IPCPs only bootstrap`),
-    );
-  }
-  connect(): Promise<void> {
-    return Promise.reject(
-      new OuroError(Errno.ENOTSUP, `Cannot connect: ${this.type} IPCPs have no components`),
-    );
-  }
-  disconnect(): Promise<void> {
-    return this.connect();
-  }
-  flowJoin(): Promise<void> {
-    return Promise.reject(new OuroError(Errno.ENOTSUP, "Cannot join: not a broadcast layer"));
   }
 
   // ---- names --------------------------------------------------------------

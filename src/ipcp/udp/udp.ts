@@ -22,6 +22,7 @@
  * ```
  * @module
  */
+import { ShimIpcp } from "../common/shim.ts";
 import { Errno, OuroError } from "../../lib/errors.ts";
 import { HashAlgo, shortHash, toHex } from "../../lib/hash.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -134,7 +135,7 @@ function errCode(e: unknown): number {
 }
 
 /** A udp4 or udp6 IPCP; see the module documentation. */
-export class UdpIpcp implements Ipcp {
+export class UdpIpcp extends ShimIpcp implements Ipcp {
   state: IpcpStateName = "BOOT";
   layer: LayerInfo | undefined;
   readonly #c = {
@@ -179,6 +180,7 @@ export class UdpIpcp implements Ipcp {
     readonly log: Logger,
     opts: UdpIpcpOptions = {},
   ) {
+    super();
     this.#family = type === "udp4" ? 4 : 6;
     this.#maxSdu = type === "udp4" ? UDP4_MAX_PACKET_SIZE : UDP6_MAX_PACKET_SIZE;
     this.#mpl = MPL_MS[type];
@@ -257,23 +259,6 @@ export class UdpIpcp implements Ipcp {
         `${dns ? `, dns ${dns}` : ""}${peers.length ? `, ${peers.length} static peers` : ""}.`,
     );
     return this.layer;
-  }
-
-  enroll(): Promise<LayerInfo> {
-    return Promise.reject(
-      new OuroError(Errno.ENOTSUP, `Cannot enroll: ${this.type} IPCPs only bootstrap`),
-    );
-  }
-  connect(): Promise<void> {
-    return Promise.reject(
-      new OuroError(Errno.ENOTSUP, `Cannot connect: ${this.type} IPCPs have no components`),
-    );
-  }
-  disconnect(): Promise<void> {
-    return this.connect();
-  }
-  flowJoin(): Promise<void> {
-    return Promise.reject(new OuroError(Errno.ENOTSUP, "Cannot join: not a broadcast layer"));
   }
 
   // ---- names --------------------------------------------------------------
