@@ -18,6 +18,7 @@
  * @module
  */
 
+import { ChannelSocket } from "./channel_socket.ts";
 import {
   AF_PACKET,
   errno,
@@ -144,7 +145,7 @@ function openRaw(opts: PacketSocketOptions): Opened {
 }
 
 /** An AF_PACKET socket served by a Worker; see the module documentation. */
-export class PacketSocket implements AsyncIterable<Frame[]>, AsyncDisposable {
+export class PacketSocket extends ChannelSocket<Frame> {
   /** Interface name. */
   readonly ifname: string;
   /** Interface index. */
@@ -155,10 +156,9 @@ export class PacketSocket implements AsyncIterable<Frame[]>, AsyncDisposable {
   readonly mtu: number;
   /** Largest frame sent or received, in bytes. */
   readonly maxFrameBytes: number;
-  readonly #ch: DatagramChannel;
 
   private constructor(ch: DatagramChannel, ifname: string, o: Opened, max: number) {
-    this.#ch = ch;
+    super(ch);
     this.ifname = ifname;
     this.ifindex = o.ifindex;
     this.mac = o.mac;
@@ -203,13 +203,13 @@ export class PacketSocket implements AsyncIterable<Frame[]>, AsyncDisposable {
         `Cannot send a ${frame.length}-byte frame: shorter than an Ethernet header (EINVAL)`,
       );
     }
-    return this.#ch.enqueue(frame);
+    return this.ch.enqueue(frame);
   }
 
   /** Wait for frames and return up to `max` (copies) in arrival order; [] once closed. */
   async receive(opts: { signal?: AbortSignal; max?: number } = {}): Promise<Frame[]> {
     const out: Frame[] = [];
-    await this.#ch.receive(
+    await this.ch.receive(
       (data, meta) => {
         out.push({ data: data.slice(), pkttype: decodeSockaddrLl(meta)?.pkttype ?? 0 });
       },
@@ -223,59 +223,11 @@ export class PacketSocket implements AsyncIterable<Frame[]>, AsyncDisposable {
    * Call `handler` for every frame until the socket closes or `signal`
    * aborts; with `copy: false` the view is valid only during the call.
    */
-  async onReceive(
+  onReceive(
     handler: (frame: Uint8Array) => void,
     opts: { signal?: AbortSignal; copy?: boolean } = {},
   ): Promise<void> {
     const copy = opts.copy ?? true;
-    const visit = (data: Uint8Array) => {
-      try {
-        handler(copy ? data.slice() : data);
-      } catch (e) {
-        log.error(`receive handler failed: ${(e as Error)?.message ?? e}`);
-      }
-    };
-    try {
-      while (await this.#ch.receive(visit, undefined, opts.signal) > 0) { /* deliver */ }
-    } catch (e) {
-      if (!opts.signal?.aborted) throw e;
-    }
-  }
-
-  /** Batches of frames until the socket closes. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Frame[]> {
-    for (;;) {
-      const batch = await this.receive();
-      if (batch.length === 0) return;
-      yield batch;
-    }
-  }
-
-  /**
-   * Resolve when there is room to queue another frame (true), or false once
-   * the socket closes or `signal` aborts: backpressure instead of drops.
-   */
-  waitWritable(opts: { signal?: AbortSignal } = {}): Promise<boolean> {
-    return this.#ch.waitWritable(opts.signal);
-  }
-
-  /** Counters: rx/tx frames and bytes, drops, errors. */
-  stats(): PacketStats {
-    return this.#ch.stats();
-  }
-
-  /** Has close() been called? */
-  get closed(): boolean {
-    return this.#ch.closed;
-  }
-
-  /** Stop the Worker and close the socket. Idempotent. */
-  close(): Promise<void> {
-    return this.#ch.close();
-  }
-
-  /** Same as close(), for `await using`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+    return this.deliverAll((data) => handler(copy ? data.slice() : data), opts.signal);
   }
 }

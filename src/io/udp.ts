@@ -38,6 +38,7 @@ import {
 } from "./libc.ts";
 import { type ChannelStats, DatagramChannel, DEFAULT_RING_SLOTS } from "./channel.ts";
 import type { FastRxControl } from "./fast_rx.ts";
+import { ChannelSocket } from "./channel_socket.ts";
 import {
   decodeSockaddr,
   type IpEndpoint,
@@ -120,20 +121,19 @@ function numericZone(hostname: string): string {
 }
 
 /** A UDP socket served by a Worker; see the module documentation. */
-export class UdpSocket implements DatagramSocket {
+export class UdpSocket extends ChannelSocket<Datagram> implements DatagramSocket {
   /** The bound local address (with the kernel-chosen port when 0 was asked). */
   readonly addr: IpEndpoint;
   /** AF_INET or AF_INET6. */
   readonly family: number;
   /** Largest datagram, in bytes. */
   readonly maxDatagramBytes: number;
-  readonly #ch: DatagramChannel;
   readonly #sockaddrs = new WeakMap<IpEndpoint, Uint8Array>();
   readonly #scratch = new Uint8Array(SOCKADDR_IN6_BYTES);
   #remotes = new Map<number | string, IpEndpoint>();
 
   private constructor(ch: DatagramChannel, addr: IpEndpoint, family: number, max: number) {
-    this.#ch = ch;
+    super(ch);
     this.addr = addr;
     this.family = family;
     this.maxDatagramBytes = max;
@@ -237,7 +237,7 @@ export class UdpSocket implements DatagramSocket {
       sa = this.#scratch.slice(0, n);
       this.#sockaddrs.set(dst, sa);
     }
-    return this.#ch.enqueue(data, sa);
+    return this.ch.enqueue(data, sa);
   }
 
   /**
@@ -247,7 +247,7 @@ export class UdpSocket implements DatagramSocket {
    */
   async receive(opts: { signal?: AbortSignal; max?: number } = {}): Promise<Datagram[]> {
     const out: Datagram[] = [];
-    await this.#ch.receive(
+    await this.ch.receive(
       (data, meta) => {
         out.push({ data: data.slice(), remote: this.#remote(meta) });
       },
@@ -262,70 +262,22 @@ export class UdpSocket implements DatagramSocket {
    * aborts). A throwing handler is logged and does not stop delivery. The
    * `data` view is valid only during the call unless `copy` is true (default).
    */
-  async onReceive(
+  onReceive(
     handler: (data: Uint8Array, remote: IpEndpoint) => void,
     opts: { signal?: AbortSignal; copy?: boolean } = {},
   ): Promise<void> {
     const copy = opts.copy ?? true;
-    const visit = (data: Uint8Array, meta: Uint8Array) => {
-      try {
-        handler(copy ? data.slice() : data, this.#remote(meta));
-      } catch (e) {
-        log.error(`receive handler failed: ${(e as Error)?.message ?? e}`);
-      }
-    };
-    try {
-      while (await this.#ch.receive(visit, undefined, opts.signal) > 0) { /* deliver */ }
-    } catch (e) {
-      if (!opts.signal?.aborted) throw e;
-    }
-  }
-
-  /** Batches of datagrams until the socket closes. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Datagram[]> {
-    for (;;) {
-      const batch = await this.receive();
-      if (batch.length === 0) return;
-      yield batch;
-    }
-  }
-
-  /**
-   * Resolve when there is room to queue another datagram (true), or false once
-   * the socket closes or `signal` aborts: backpressure instead of drops.
-   */
-  waitWritable(opts: { signal?: AbortSignal } = {}): Promise<boolean> {
-    return this.#ch.waitWritable(opts.signal);
+    return this.deliverAll((data, meta) => handler(copy ? data.slice() : data, this.#remote(meta)), opts.signal);
   }
 
   /** The socket's fd (owned by this socket; others may borrow a duplicate). */
   get fd(): number {
-    return this.#ch.fd;
+    return this.ch.fd;
   }
 
   /** Flows the Worker receives straight into a TUN device (`fast_rx.ts`). */
   get fastRx(): FastRxControl {
-    return this.#ch.fastRx;
-  }
-
-  /** Counters: rx/tx packets and bytes, drops, errors. */
-  stats(): UdpStats {
-    return this.#ch.stats();
-  }
-
-  /** Has close() been called? */
-  get closed(): boolean {
-    return this.#ch.closed;
-  }
-
-  /** Stop the Worker and close the socket. Idempotent. */
-  close(): Promise<void> {
-    return this.#ch.close();
-  }
-
-  /** Same as close(), for `await using`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+    return this.ch.fastRx;
   }
 
   // Source sockaddr → endpoint, cached so replies reuse the encoded sockaddr.
