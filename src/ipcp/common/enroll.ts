@@ -28,6 +28,7 @@ import { type Logger, logger } from "../../lib/log.ts";
 import { qosRaw } from "../../lib/qos.ts";
 import { type Cep, CepSyntax } from "../unicast/wire/cep.ts";
 import type { IpcpConfig } from "../unicast/wire/config.ts";
+import type { LayerInfo } from "../types.ts";
 import {
   decodeEnrollAck,
   decodeEnrollReq,
@@ -238,4 +239,28 @@ export class Enroller {
       conn.flow.close();
     }
   }
+}
+
+/**
+ * Enroll with `dst`, then bring the IPCP up with the configuration the
+ * member sent: `bringUp` returns the layer joined, or throws, which aborts
+ * the enrollment (the member learns it failed).
+ */
+export async function enrollAndBringUp(
+  cm: ConnMgr,
+  dst: string,
+  ipcpType: number,
+  deps: EnrollDeps,
+  bringUp: (conf: Enrollment["conf"]) => LayerInfo,
+): Promise<LayerInfo> {
+  const e = await enrollRequest(cm, dst, ipcpType, deps);
+  let layer: LayerInfo;
+  try {
+    layer = bringUp(e.conf);
+  } catch (err) {
+    e.abort();
+    throw err;
+  }
+  e.finish(0);
+  return layer;
 }

@@ -23,7 +23,7 @@ import type { Logger } from "../../lib/log.ts";
 import type { QosSpec } from "../../lib/qos.ts";
 import type { N1Flows } from "../../irmd/n1.ts";
 import { ConnMgr } from "../common/connmgr.ts";
-import { ENROLL_CEP, enrollRequest } from "../common/enroll.ts";
+import { ENROLL_CEP, enrollAndBringUp } from "../common/enroll.ts";
 import {
   type BootstrapConf,
   type Ipcp,
@@ -119,18 +119,13 @@ export class UnicastIpcp implements Ipcp {
   async enroll(dst: string): Promise<LayerInfo> {
     this.#needBoot("enroll");
     this.#log.info(`Enrolling with ${dst}...`);
-    const e = await enrollRequest(this.cm, dst, IpcpType.unicast, {
-      ...this.#deps.enroll,
-      log: this.#log.child("enrollment"),
-    });
-    let layer: LayerInfo;
-    try {
-      layer = this.#bringUp(e.conf);
-    } catch (err) {
-      e.abort();
-      throw err;
-    }
-    e.finish(0);
+    const layer = await enrollAndBringUp(
+      this.cm,
+      dst,
+      IpcpType.unicast,
+      { ...this.#deps.enroll, log: this.#log.child("enrollment") },
+      (conf) => this.#bringUp(conf),
+    );
     this.#log.info(`Enrolled in layer ${layer.name} with address ${this.#c!.addr}.`);
     return layer;
   }
