@@ -210,6 +210,14 @@ async function lossyCat(topo: Topology, relay: Relay, a: TestDaemon, b: TestDaem
 /** Run the trust benchmarks; `quick` shortens everything and skips the 20 MB lossy transfer. */
 export async function benchTrust(quick: boolean): Promise<void> {
   const ms = quick ? 2000 : 5000;
+  // per-packet sealing cost, each backend against node:crypto in the same run
+  const cb = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./crypto_bench.ts", import.meta.url).pathname, quick ? "10000" : "40000"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  console.log("Per-packet sealing (1400 B): libcrypto through FFI against node:crypto, same run");
+  console.log(new TextDecoder().decode(cb.stdout).trimEnd() + "\n");
   const rows: Row[] = [];
   const ratios: Row[] = [];
   await localLayer(ms, rows);
