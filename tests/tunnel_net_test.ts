@@ -23,9 +23,9 @@ const ignore = await netnsUnavailable() !== undefined;
 const tunnelArgs = (args: string[]) => [Deno.execPath(), "run", "-A", "--quiet", CLI, ...args];
 
 /** `ouro tunnel up` in a namespace, waited for. */
-async function tunnelUp(ns: string, config: string, rundir: string): Promise<Proc> {
+async function tunnelUp(ns: string, config: string, rundir: string, env?: Record<string, string>): Promise<Proc> {
   const [cmd, ...rest] = ["ip", "netns", "exec", ns, ...tunnelArgs(["up", config, "--rundir", rundir, "-v"])];
-  const p = new Proc(new Deno.Command(cmd!, { args: rest, stdin: "null", stdout: "piped", stderr: "piped" }).spawn());
+  const p = new Proc(new Deno.Command(cmd!, { args: rest, env, stdin: "null", stdout: "piped", stderr: "piped" }).spawn());
   await p.waitFor(/up: device/, 20000);
   return p;
 }
@@ -148,6 +148,54 @@ Deno.test({
       again = JSON.parse(await show(ns.b, db.rundir, "ouro2"));
     }
     assert(again.peers[0].flows[0]?.fastPath, JSON.stringify(again.peers[0]));
+  } finally {
+    for (const p of procs) p.kill("SIGTERM");
+    for (const p of procs) await p.done();
+    for (const d of daemons) await d.stop().catch(() => {});
+    await topo.destroy();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "tunnel (net): a fast-path end and an IRMd-path end understand each other (same wire)",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const topo = await Topology.create("tm", ["a", "b"]);
+  const dir = await Deno.makeTempDir({ prefix: "ouro-tunnel-mixed-" });
+  const procs: Proc[] = [];
+  const daemons: TestDaemon[] = [];
+  try {
+    const l = await topo.link("a", "b");
+    const ns = { a: topo.nsOf("a"), b: topo.nsOf("b") };
+    const udp = (me: string, ip: string, peer: number, peerIp: string) =>
+      `[udp4."udp.${me}"]\nbootstrap = "wan"\nip = "${ip}"\npeers = "tun.${peer}=${peerIp}"\n`;
+    await Deno.writeTextFile(`${dir}/irmd-a.toml`, udp("a", l.ipA, 2, l.ipB));
+    await Deno.writeTextFile(`${dir}/irmd-b.toml`, udp("b", l.ipB, 1, l.ipA));
+    await Deno.writeTextFile(`${dir}/1.toml`, tunnelConfig(1, "wan", [2]));
+    await Deno.writeTextFile(`${dir}/2.toml`, tunnelConfig(2, "wan", [1]));
+    const da = await TestDaemon.start({ netns: ns.a, args: ["--config", `${dir}/irmd-a.toml`] });
+    daemons.push(da);
+    const db = await TestDaemon.start({ netns: ns.b, args: ["--config", `${dir}/irmd-b.toml`] });
+    daemons.push(db);
+    procs.push(await tunnelUp(ns.a, `${dir}/1.toml`, da.rundir));
+    procs.push(await tunnelUp(ns.b, `${dir}/2.toml`, db.rundir, { OURO_FAST_PATH: "0" }));
+    await pingUntil(ns.a, "10.9.0.2", 15000);
+    assert((await ping(ns.b, "10.9.0.1", 5)).ok);
+    assert((await ping(ns.a, "fd00:9::2", 5)).ok);
+    const mbps = await transfer(ns.b, ns.a, "10.9.0.1", 8_000_000);
+    const mbps2 = await transfer(ns.a, ns.b, "10.9.0.2", 8_000_000);
+    const fast = async (n: string, rundir: string, name: string) => {
+      for (let i = 0; i < 25; i++) {
+        const st = JSON.parse(await show(n, rundir, name));
+        if (st.peers[0].flows[0]?.fastPath || i === 24) return st.peers[0].flows[0]?.fastPath as boolean;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    assertEquals([await fast(ns.a, da.rundir, "ouro1"), await fast(ns.b, db.rundir, "ouro2")], [true, false]);
+    console.log(`mixed: 8 MB TCP b→a ${mbps.toFixed(0)} Mbit/s, a→b ${mbps2.toFixed(0)} Mbit/s, hashes match`);
   } finally {
     for (const p of procs) p.kill("SIGTERM");
     for (const p of procs) await p.done();
