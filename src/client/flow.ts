@@ -87,8 +87,8 @@ export interface FastSendInfo {
   fd: number;
   /** The peer IPCP's sockaddr. */
   dst: Uint8Array;
-  /** The peer's eid (first 4 bytes of every datagram). */
-  dEid: number;
+  /** What goes before every sealed SDU: the peer's eid (and over a unicast layer the DT PCI). */
+  header: Uint8Array;
   /** Cipher NID (0: clear). */
   cipherNid: number;
   /** Key, hex. */
@@ -343,7 +343,13 @@ export class Flow {
       } catch (e) {
         throw new OuroError(Errno.EPERM, `Cannot take a fast path: ${(e as Error).message}`);
       }
-      return { fd, dst: fromHex(r.dst as string), dEid: r.dEid as number, cipherNid: this.#cryptNid, key: this.#cryptKey };
+      return {
+        fd,
+        dst: fromHex(r.dst as string),
+        header: fromHex(r.header as string),
+        cipherNid: this.#cryptNid,
+        key: this.#cryptKey,
+      };
     } catch (e) {
       this.#fast = false;
       throw e;

@@ -48,7 +48,8 @@ Deno.test("fast rx: decrypts, checks sources by longest match, writes IP to the 
     const ctl = new FastRxControl(shared, () => {});
     await withPump(() => table.poll(), () =>
       ctl.install({
-        eid: 7,
+        id: 7,
+        eids: [7],
         tunFd: fd,
         cipherNid: 901,
         key: toHex(KEY),
@@ -120,7 +121,7 @@ Deno.test("fast tx: routes by longest match, seals, sends eid ‖ SDU; control S
     const ctl = new FastTxControl(shared, () => {});
     const dst = encodeSockaddr({ hostname: "127.0.0.1", port: peer.address().port }, AF_INET);
     await withPump(() => table.poll(), async () => {
-      await ctl.install({ slot: 3, fd, dst: [...dst], dEid: 0x01020304, cipherNid: 1018, key: toHex(KEY), mtu: 100 });
+      await ctl.install({ slot: 3, fd, dst: [...dst], header: [1, 2, 3, 4], cipherNid: 1018, key: toHex(KEY), mtu: 100 });
       await ctl.routes([
         { family: 4, network: [10, 9, 0, 0], bits: 24, slot: 3 },
         { family: 4, network: [10, 9, 0, 128], bits: 25, slot: -1 }, // a peer without a fast flow
@@ -151,5 +152,53 @@ Deno.test("fast tx: routes by longest match, seals, sends eid ‖ SDU; control S
     assertEquals(table.process(pkt), false);
   } finally {
     peer.close();
+  }
+});
+
+Deno.test("fast rx over a unicast layer: finds the flow by DT address and eid; ECN marks go the normal way", async () => {
+  const path = await Deno.makeTempFile();
+  const fd = libc().open(new TextEncoder().encode(path + "\0"), O_WRONLY | O_APPEND | O_CREAT);
+  try {
+    const shared = fastRxShared();
+    const table = new FastRxTable(shared);
+    const ctl = new FastRxControl(shared, () => {});
+    // DT PCI of 15 bytes: dst (4) qc ttl ecn eid (8); our address 0x0a000002, our eid 0x77
+    const dt = { len: 15, match: [{ at: 0, bytes: [2, 0, 0, 10] }, { at: 7, bytes: [0x77, 0, 0, 0, 0, 0, 0, 0] }], ecnAt: 6 };
+    await withPump(() => table.poll(), () =>
+      ctl.install({
+        id: 41,
+        eids: [5, 6],
+        dt,
+        tunFd: fd,
+        cipherNid: 0,
+        sources: [{ family: 4, network: [0, 0, 0, 0], bits: 0 }],
+      }));
+    const pci = (dst: number[], ecn: number, eid: number) => {
+      const p = new Uint8Array(15);
+      p.set(dst, 0);
+      p[4] = 0;
+      p[5] = 63;
+      p[6] = ecn;
+      p[7] = eid;
+      return p;
+    };
+    const pkt = ip4([10, 9, 0, 2], [10, 9, 0, 1]);
+    const dgram = (eid: number, h: Uint8Array, sdu: Uint8Array) => datagram(eid, Uint8Array.from([...h, ...sdu]));
+    assertEquals(table.process(dgram(5, pci([2, 0, 0, 10], 0, 0x77), pkt)), -1, "on one N-1 flow");
+    assertEquals(table.process(dgram(6, pci([2, 0, 0, 10], 0, 0x77), pkt)), -1, "and on another");
+    const other = dgram(5, pci([2, 0, 0, 10], 0, 0x78), pkt);
+    assertEquals(table.process(other), other.length, "another eid: not ours");
+    const fwd = dgram(5, pci([3, 0, 0, 10], 0, 0x77), pkt);
+    assertEquals(table.process(fwd), fwd.length, "another address (to forward): not ours");
+    const marked = dgram(5, pci([2, 0, 0, 10], 1, 0x77), pkt);
+    assertEquals(table.process(marked), marked.length, "ECN marked: the layer must see it");
+    const runt = datagram(5, pci([2, 0, 0, 10], 0, 0x77).subarray(0, 10));
+    assertEquals(table.process(runt), runt.length, "shorter than the PCI");
+    assertEquals(ctl.counters(41)!.packets, 2);
+    assertBytes(await Deno.readFile(path), Uint8Array.from([...pkt, ...pkt]));
+    fuzzDecoder((b) => table.process(b), [dgram(5, pci([2, 0, 0, 10], 0, 0x77), pkt)], 2000, 9);
+  } finally {
+    libc().close(fd);
+    await Deno.remove(path);
   }
 });

@@ -5,7 +5,9 @@
  * the IRMd nor the tunnel process (one thread hand-off instead of four).
  *
  * A datagram is `eid (4 bytes, big-endian) ‖ SDU` as the udp shim sends
- * it (spec 10 §1.6). For an installed eid the Worker opens the SDU with the
+ * it (spec 10 §1.6); over a unicast layer the SDU starts with a DT PCI
+ * (spec 12 §4), and a flow is known by its destination address and eid
+ * there. For an installed flow the Worker opens the SDU with the
  * flow's cipher; an IP packet (first nibble 4 or 6) whose source is inside
  * one of the flow's allowed prefixes goes to the TUN fd, other IP packets
  * are dropped (spoofed); anything else (the tunnel's control messages)
@@ -15,7 +17,7 @@
  *
  * @example
  * ```ts ignore
- * await channel.fastRx.install({ eid: 7, tunFd, cipherNid: 901, key, sources: [] });
+ * await channel.fastRx.install({ id: 7, eids: [7], tunFd, cipherNid: 901, key, sources: [] });
  * ```
  * @module
  */
@@ -39,10 +41,27 @@ export interface FastPrefix {
   other?: boolean;
 }
 
+/**
+ * How a flow over a unicast layer is found in a datagram: after the 4-byte
+ * eid of the N−1 flow comes the DT PCI of `len` bytes; `match` lists bytes
+ * at offsets in the PCI (the destination address, the eid). A packet whose
+ * ECN field (at `ecnAt`) is set goes the normal way, decrypted, so the
+ * layer's congestion avoidance sees it.
+ */
+export interface FastDtMatch {
+  len: number;
+  match: { at: number; bytes: number[] }[];
+  ecnAt: number;
+}
+
 /** A flow whose received IP packets go straight to a TUN device. */
 export interface FastRxSpec {
-  /** The local eid: the first 4 bytes of the flow's datagrams. */
-  eid: number;
+  /** The flow (install, remove and counters go by it). */
+  id: number;
+  /** The udp eids (first 4 bytes of a datagram) its packets arrive with. */
+  eids: number[];
+  /** Over a unicast layer: the DT PCI that follows and identifies the flow. */
+  dt?: FastDtMatch;
   /** TUN fd in this process. */
   tunFd: number;
   /** Cipher NID agreed by OAP (0: clear). */
@@ -77,7 +96,7 @@ export interface FastRxCounters {
 
 /** Flows one Worker can serve at once. */
 export const FAST_RX_FLOWS = 64;
-const FIELDS = 8; // eid + the 7 counters
+const FIELDS = 8; // flow id + the 7 counters
 const C_EID = 0, C_PKTS = 1, C_BYTES = 2, C_SPOOF = 3, C_CRYPTO = 4, C_WERR = 5, C_PASS = 6, C_LAST = 7;
 
 /** The shared memory of one Worker's fast path. */
@@ -94,13 +113,13 @@ export function fastRxShared(): FastRxShared {
   };
 }
 
-type Command = { op: "install"; slot: number; spec: FastRxSpec } | { op: "remove"; eid: number };
+type Command = { op: "install"; slot: number; spec: FastRxSpec } | { op: "remove"; id: number };
 
 /** Main-thread side: install and remove flows, read counters. */
 export class FastRxControl {
   readonly #mb: MailboxSender;
   readonly #ctr: Float64Array;
-  readonly #slots = new Map<number, number>(); // eid → counter slot
+  readonly #slots = new Map<number, number>(); // flow id → counter slot
 
   /** Control of the Worker sharing `shared`; `wake` rings its doorbell. */
   constructor(shared: FastRxShared, wake: () => void) {
@@ -114,32 +133,32 @@ export class FastRxControl {
   }
 
   /**
-   * Serve `spec.eid` in the Worker from now on (replacing an earlier
+   * Serve flow `spec.id` in the Worker from now on (replacing an earlier
    * entry). Resolves once the Worker applied it.
    * @throws Error when all {@link FAST_RX_FLOWS} slots are in use
    */
   install(spec: FastRxSpec): Promise<void> {
-    let slot = this.#slots.get(spec.eid);
+    let slot = this.#slots.get(spec.id);
     if (slot === undefined) {
       const used = new Set(this.#slots.values());
       for (let i = 0; i < FAST_RX_FLOWS && slot === undefined; i++) if (!used.has(i)) slot = i;
       if (slot === undefined) throw new Error(`Cannot add a fast flow: all ${FAST_RX_FLOWS} in use`);
-      this.#slots.set(spec.eid, slot);
+      this.#slots.set(spec.id, slot);
     }
     this.#ctr.fill(0, slot * FIELDS, (slot + 1) * FIELDS);
-    this.#ctr[slot * FIELDS + C_EID] = spec.eid;
+    this.#ctr[slot * FIELDS + C_EID] = spec.id;
     return this.#post({ op: "install", slot, spec });
   }
 
-  /** Stop serving `eid`; resolves once the Worker no longer touches its fd. */
-  remove(eid: number): Promise<void> {
-    if (!this.#slots.delete(eid)) return Promise.resolve();
-    return this.#post({ op: "remove", eid });
+  /** Stop serving flow `id`; resolves once the Worker no longer touches its fd. */
+  remove(id: number): Promise<void> {
+    if (!this.#slots.delete(id)) return Promise.resolve();
+    return this.#post({ op: "remove", id });
   }
 
-  /** Counters of `eid`, or undefined if not installed. */
-  counters(eid: number): FastRxCounters | undefined {
-    const s = this.#slots.get(eid);
+  /** Counters of flow `id`, or undefined if not installed. */
+  counters(id: number): FastRxCounters | undefined {
+    const s = this.#slots.get(id);
     if (s === undefined) return undefined;
     const c = this.#ctr, o = s * FIELDS;
     return {
@@ -159,11 +178,15 @@ export class FastRxControl {
 }
 
 interface Entry {
+  id: number;
   slot: number;
   tunFd: number;
   crypt: PacketCrypt | undefined;
   v4: FastPrefix[];
   v6: FastPrefix[];
+  dt: FastDtMatch | undefined;
+  /** Bytes before the SDU: the eid, and the DT PCI. */
+  hdr: number;
 }
 
 /** Is the address at `pkt[at…]` inside the prefix (`bits` of `network`)? */
@@ -193,7 +216,8 @@ function ours(list: FastPrefix[], pkt: Uint8Array, at: number): boolean {
 export class FastRxTable {
   readonly #mb: MailboxReader;
   readonly #ctr: Float64Array;
-  readonly #byEid = new Map<number, Entry>();
+  readonly #byId = new Map<number, Entry>();
+  readonly #byEid = new Map<number, Entry[]>();
   readonly #write = libc().write;
 
   /** The Worker's view of `shared`. */
@@ -204,39 +228,64 @@ export class FastRxTable {
 
   /** Any flows installed? (When not, {@link FastRxTable.process} need not be called.) */
   get size(): number {
-    return this.#byEid.size;
+    return this.#byId.size;
   }
 
   /** Apply a pending mailbox command, if any (cheap when none). */
   poll(): void {
     this.#mb.take((c) => {
       const cmd = c as Command;
-      if (cmd.op === "remove") {
-        this.#byEid.delete(cmd.eid);
-        return;
+      const id = cmd.op === "remove" ? cmd.id : cmd.spec.id;
+      this.#byId.delete(id);
+      for (const [eid, list] of this.#byEid) {
+        const rest = list.filter((e) => e.id !== id);
+        if (rest.length) this.#byEid.set(eid, rest);
+        else this.#byEid.delete(eid);
       }
+      if (cmd.op === "remove") return;
       const s = cmd.spec;
-      this.#byEid.set(s.eid >>> 0, {
+      const e: Entry = {
+        id,
         slot: cmd.slot,
         tunFd: s.tunFd,
         crypt: s.cipherNid && s.key ? new PacketCrypt(s.cipherNid, fromHex(s.key)) : undefined,
         v4: s.sources.filter((p) => p.family === 4),
         v6: s.sources.filter((p) => p.family === 6),
-      });
+        dt: s.dt,
+        hdr: 4 + (s.dt?.len ?? 0),
+      };
+      this.#byId.set(id, e);
+      for (const eid of s.eids) this.#byEid.set(eid >>> 0, [...(this.#byEid.get(eid >>> 0) ?? []), e]);
     });
+  }
+
+  /** The flow a datagram of udp eid `eid` belongs to, if it is a fast one. */
+  #find(d: Uint8Array): Entry | undefined {
+    const list = this.#byEid.get(((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0);
+    if (list === undefined) return undefined;
+    next: for (const e of list) {
+      if (!e.dt) return e;
+      if (d.length < e.hdr) continue;
+      for (const m of e.dt.match) {
+        for (let i = 0; i < m.bytes.length; i++) if (d[4 + m.at + i] !== m.bytes[i]) continue next;
+      }
+      return e;
+    }
+    return undefined;
   }
 
   /**
    * Handle one received datagram in place: returns -1 when it was consumed
    * (written to a device, or dropped and counted), else its length to keep
-   * in the ring (unchanged, or rewritten with its decrypted SDU).
+   * in the ring (unchanged, or rewritten with its decrypted SDU after the
+   * same headers).
    */
   process(d: Uint8Array): number {
     if (d.length < 4) return d.length;
-    const e = this.#byEid.get(((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0);
+    const e = this.#find(d);
     if (e === undefined) return d.length;
-    const c = this.#ctr, o = e.slot * FIELDS;
-    let sdu = d.subarray(4), clearText = false;
+    const c = this.#ctr, o = e.slot * FIELDS, hdr = e.hdr;
+    let sdu = d.subarray(hdr), clearText = false;
     if (e.crypt) {
       const clear = e.crypt.decrypt(sdu);
       if (!clear) {
@@ -247,7 +296,9 @@ export class FastRxTable {
       clearText = true;
     }
     const v = sdu.length > 0 ? sdu[0]! >> 4 : 0;
-    if (v === 4 || v === 6) {
+    // an ECN mark goes the normal way: the layer's congestion avoidance must see it
+    const marked = e.dt !== undefined && d[4 + e.dt.ecnAt] !== 0;
+    if ((v === 4 || v === 6) && !marked) {
       const ok = v === 4 ? sdu.length >= 20 && ours(e.v4, sdu, 12) : sdu.length >= 40 && ours(e.v6, sdu, 8);
       if (!ok) c[o + C_SPOOF]!++;
       else if (this.#write(e.tunFd, sdu, BigInt(sdu.length)) < 0) c[o + C_WERR]!++;
@@ -259,7 +310,7 @@ export class FastRxTable {
       return -1;
     }
     c[o + C_PASS]!++;
-    if (clearText) d.set(sdu, 4);
-    return 4 + sdu.length;
+    if (clearText) d.set(sdu, hdr);
+    return hdr + sdu.length;
   }
 }

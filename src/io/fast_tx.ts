@@ -1,7 +1,8 @@
 /**
  * Fast send path of a TUN device's Worker: an IP packet read from the
  * device whose destination routes to a flow on the fast path is sealed
- * with the flow's cipher and sent as `eid ‖ SDU` to the peer's udp IPCP
+ * with the flow's cipher and sent as `header ‖ SDU` (the peer's eid, and
+ * over a unicast layer its DT PCI) to the peer's udp IPCP
  * through a socket borrowed from the IRMd, right in the Worker — no
  * thread hand-off between the device and the wire. Other packets (no
  * route, no fast flow, larger than the peer's MTU) go to the main thread
@@ -14,7 +15,7 @@
  *
  * @example
  * ```ts ignore
- * await dev.fastTx.install({ slot: 0, fd, dst, dEid, cipherNid, key, mtu: 1400 });
+ * await dev.fastTx.install({ slot: 0, fd, dst, header, cipherNid, key, mtu: 1400 });
  * await dev.fastTx.routes([{ family: 4, network: [10, 9, 0, 2], bits: 32, slot: 0 }]);
  * ```
  * @module
@@ -41,8 +42,11 @@ export interface FastTxSpec {
   fd: number;
   /** The peer IPCP's sockaddr bytes. */
   dst: number[];
-  /** The peer's eid, put in front of every SDU. */
-  dEid: number;
+  /**
+   * Bytes put in front of every sealed SDU: the peer IPCP's 4-byte eid,
+   * and over a unicast layer the flow's DT PCI after it.
+   */
+  header: number[];
   /** Cipher NID (0: clear). */
   cipherNid: number;
   /** Key, hex (with a cipher). */
@@ -170,6 +174,7 @@ interface Slot {
   crypt: PacketCrypt | undefined;
   mtu: number;
   buf: Uint8Array;
+  hdr: number;
 }
 
 /** Worker side: the routes, the slots and the per-packet work. */
@@ -208,14 +213,15 @@ export class FastTxTable {
       } else {
         const s = cmd.spec;
         if (!this.#slots[s.slot]) this.#live++;
-        const buf = new Uint8Array(4 + MAX_SDU + 64);
-        new DataView(buf.buffer).setUint32(0, s.dEid >>> 0);
+        const buf = new Uint8Array(s.header.length + MAX_SDU + 64);
+        buf.set(s.header);
         this.#slots[s.slot] = {
           fd: s.fd,
           dst: Uint8Array.from(s.dst),
           crypt: s.cipherNid && s.key ? new PacketCrypt(s.cipherNid, fromHex(s.key)) : undefined,
           mtu: s.mtu,
           buf,
+          hdr: s.header.length,
         };
       }
     });
@@ -255,8 +261,8 @@ export class FastTxTable {
   #send(slot: number, s: Slot, sdu: Uint8Array): void {
     const c = this.#ctr, o = slot * FIELDS;
     const wire = s.crypt ? s.crypt.encrypt(sdu) : sdu;
-    s.buf.set(wire, 4);
-    const n = 4 + wire.length;
+    s.buf.set(wire, s.hdr);
+    const n = s.hdr + wire.length;
     if (this.#sendto(s.fd, s.buf, BigInt(n), 0, s.dst, s.dst.length) < 0) {
       c[o + C_ERR]!++;
       return;

@@ -60,6 +60,10 @@ export interface FlowRec {
   txPkts: number;
   drops: number;
   pending?: { resolve: (v: { response: number; mpl: number; data: Uint8Array }) => void };
+  /** The udp IPCP whose I/O Worker receives this flow's packets (fast path). */
+  fast?: { fastCounters(id: number): unknown; fastRemove(id: number): void };
+  /** Called once when the flow is forgotten (a fast path lets go of its device). */
+  onFree?: () => void;
 }
 
 /** Result of alloc/accept for the owner. */
@@ -153,6 +157,9 @@ export class FlowBroker {
     if (this.flows.get(f.id) === f) {
       this.flows.delete(f.id);
       this.#ids.release(f.id);
+      const done = f.onFree;
+      f.onFree = undefined;
+      done?.();
     }
   }
 

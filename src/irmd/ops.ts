@@ -14,6 +14,7 @@ import type { Irmd } from "./daemon.ts";
 import { checkName, type LbPolicy } from "./registry.ts";
 import { int, obj, optInt, optStr, prefixArray, str, strArray } from "./validate.ts";
 import { UdpIpcp } from "../ipcp/udp/udp.ts";
+import { UnicastIpcp } from "../ipcp/unicast/unicast.ts";
 import { borrowFd } from "../io/pidfd.ts";
 import { isTunFd } from "../../bridges/linux/tun.ts";
 import { libc } from "../io/libc.ts";
@@ -302,9 +303,16 @@ const OPS: Record<string, Handler> = {
       throw new OuroError(Errno.ENOTALLOC, `Cannot take a fast path: flow ${flowId} is not allocated to this process`);
     }
     const ipcp = f.ipcp;
-    if (!(ipcp instanceof UdpIpcp)) {
-      throw new OuroError(Errno.ENOTSUP, `Cannot take a fast path: flow ${flowId} is not on a udp layer`);
+    // over a unicast layer: the N−1 flow of the next hop must be on a udp layer
+    const uni = ipcp instanceof UnicastIpcp ? ipcp.fastInfo(flowId) : undefined;
+    const low = ipcp instanceof UdpIpcp ? ipcp : uni && d.broker.flows.get(uni.fd)?.ipcp;
+    if (!(low instanceof UdpIpcp) || (ipcp instanceof UnicastIpcp && !uni)) {
+      const why = ipcp instanceof UnicastIpcp
+        ? uni ? "its next hop is not on a udp layer" : "it has no route"
+        : "it is not on a udp or unicast layer";
+      throw new OuroError(Errno.ENOTSUP, `Cannot take a fast path for flow ${flowId}: ${why}`);
     }
+    const send = low.fastSendInfo(uni ? uni.fd : flowId);
     let tunFd: number;
     try {
       tunFd = borrowFd(app.pid, appFd);
@@ -315,14 +323,34 @@ const OPS: Record<string, Handler> = {
       libc().close(tunFd);
       throw new OuroError(Errno.EINVAL, "Cannot take a fast path: tunFd is not a TUN device");
     }
-    const r = await ipcp.fastPath(flowId, { tunFd, cipherNid, key, sources });
-    return { pid: Deno.pid, fd: r.fd, dst: toHex(r.dst), dEid: r.dEid };
+    const header = new Uint8Array(4 + (uni?.pci.length ?? 0));
+    new DataView(header.buffer).setUint32(0, send.dEid);
+    if (uni) {
+      header.set(uni.pci, 4);
+      await low.fastInstall({
+        id: flowId,
+        // DT packets for us may come in on any of the unicast IPCP's N−1 flows there
+        eids: uni.dtFds.filter((fd) => d.broker.flows.get(fd)?.ipcp === low),
+        dt: {
+          len: uni.off.len,
+          match: [{ at: 0, bytes: [...uni.self] }, { at: uni.off.eid, bytes: [...uni.eidBytes] }],
+          ecnAt: uni.off.ecn,
+        },
+        tunFd,
+        cipherNid,
+        key,
+        sources,
+      });
+    } else await low.fastInstall({ id: flowId, eids: [flowId], tunFd, cipherNid, key, sources });
+    f.fast = low;
+    f.onFree = () => low.fastRemove(flowId);
+    return { pid: Deno.pid, fd: send.fd, dst: toHex(send.dst), header: toHex(header) };
   },
   "flow.fast.stats"(d, app, m) {
     needHello(app);
     const f = d.broker.flows.get(int(m, "flowId", 1, 0xffffffff));
     if (!f || f.owner !== app) throw new OuroError(Errno.ENOTALLOC, "Cannot read fast path counters: no such flow");
-    return { counters: f.ipcp instanceof UdpIpcp ? f.ipcp.fastCounters(f.id) : undefined };
+    return { counters: f.fast?.fastCounters(f.id) };
   },
   "flow.list"(d) {
     return {
@@ -335,7 +363,7 @@ const OPS: Record<string, Handler> = {
         rxPkts: f.rxPkts,
         txPkts: f.txPkts,
         drops: f.drops,
-        fast: f.ipcp instanceof UdpIpcp ? f.ipcp.fastCounters(f.id) : undefined,
+        fast: f.fast?.fastCounters(f.id),
       })),
     };
   },

@@ -98,9 +98,14 @@ function summary(c: TunnelConfig): string {
   return lines.join("\n");
 }
 
+/** Packets the kernel queues for the tunnel's device Worker (as OpenVPN's common setting). */
+const TUN_TXQUEUELEN = 1000;
+
 /** Configure the interface; returns an undo list (reverse order). */
 function configureInterface(nl: Netlink, c: TunnelConfig, dev: TunDevice): void {
   nl.setMtu(dev.name, c.mtu);
+  // 500 (the default) overflows while a burst waits for the device Worker: TCP then retransmits
+  nl.setTxQueueLen(dev.name, TUN_TXQUEUELEN);
   for (const a of c.addresses) nl.addAddress(dev.name, `${formatAddress(a.address)}/${a.bits}`);
   nl.setUp(dev.name);
   if (!c.routes) return;

@@ -105,7 +105,7 @@ export class FastPaths {
         slot,
         fd: info.fd,
         dst: [...info.dst],
-        dEid: info.dEid,
+        header: [...info.header],
         cipherNid: info.cipherNid,
         key: info.key,
         mtu: peer.cfg.mtu,

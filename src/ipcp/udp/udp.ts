@@ -485,27 +485,50 @@ export class UdpIpcp extends ShimIpcp implements Ipcp {
   // ---- fast path ----------------------------------------------------------
 
   /**
-   * Receive flow `flowId` straight into a TUN device in the I/O Worker
-   * (decrypted, source-checked; control SDUs still come the normal way, in
-   * clear) and tell the caller how to send on it without this thread: the
-   * socket fd, the peer's sockaddr and the eid to put in front. Takes
-   * ownership of `rx.tunFd` (closed when the flow ends).
+   * How to send on flow `flowId` without this thread: the socket fd (to
+   * borrow), the peer's sockaddr and its eid to put in front.
    * @throws OuroError ENOTALLOC when the flow is unknown or not yet allocated
    */
-  async fastPath(
-    flowId: number,
-    rx: Omit<FastRxSpec, "eid">,
-  ): Promise<{ fd: number; dst: Uint8Array; dEid: number }> {
+  fastSendInfo(flowId: number): { fd: number; dst: Uint8Array; dEid: number } {
     const f = this.#flows.get(flowId), sock = this.#sock;
     if (f === undefined || f.dEid < 0 || !sock) {
-      libc().close(rx.tunFd);
       throw new OuroError(Errno.ENOTALLOC, `Cannot take a fast path: flow ${flowId} is not allocated on ${this.name}`);
     }
-    const old = this.#fastFds.get(flowId);
-    this.#fastFds.set(flowId, rx.tunFd);
-    await sock.fastRx.install({ ...rx, eid: flowId });
-    if (old !== undefined) libc().close(old);
     return { fd: sock.fd, dst: encodeSockaddr(f.remote, this.#family === 4 ? 2 : 10), dEid: f.dEid };
+  }
+
+  /**
+   * Receive flow `spec.id` straight into a TUN device in the I/O Worker
+   * (decrypted, source-checked; other SDUs still come the normal way, in
+   * clear). Takes ownership of `spec.tunFd`, closed by
+   * {@link UdpIpcp.fastRemove} (called when a flow of this IPCP ends).
+   */
+  async fastInstall(spec: FastRxSpec): Promise<void> {
+    const sock = this.#sock;
+    if (!sock) {
+      libc().close(spec.tunFd);
+      throw new OuroError(Errno.EIPCPSTATE, `Cannot take a fast path: ${this.name} is not running`);
+    }
+    const old = this.#fastFds.get(spec.id);
+    this.#fastFds.set(spec.id, spec.tunFd);
+    await sock.fastRx.install(spec);
+    if (old !== undefined && old !== spec.tunFd) libc().close(old);
+  }
+
+  /** {@link UdpIpcp.fastSendInfo} and {@link UdpIpcp.fastInstall} for a flow of this IPCP. */
+  async fastPath(
+    flowId: number,
+    rx: Omit<FastRxSpec, "id" | "eids">,
+  ): Promise<{ fd: number; dst: Uint8Array; dEid: number }> {
+    let info;
+    try {
+      info = this.fastSendInfo(flowId);
+    } catch (e) {
+      libc().close(rx.tunFd);
+      throw e;
+    }
+    await this.fastInstall({ ...rx, id: flowId, eids: [flowId] });
+    return info;
   }
 
   /** Counters of a flow's fast receive path, if it has one. */
@@ -513,7 +536,8 @@ export class UdpIpcp extends ShimIpcp implements Ipcp {
     return this.#sock?.fastRx.counters(flowId);
   }
 
-  #dropFast(flowId: number): void {
+  /** Stop the fast receive path of flow `flowId` (if any) and close its device fd. */
+  fastRemove(flowId: number): void {
     const fd = this.#fastFds.get(flowId);
     if (fd === undefined) return;
     this.#fastFds.delete(flowId);
@@ -523,7 +547,7 @@ export class UdpIpcp extends ShimIpcp implements Ipcp {
   }
 
   flowDealloc(flowId: number): void {
-    this.#dropFast(flowId);
+    this.fastRemove(flowId);
     this.#stopResend(this.#flows.get(flowId));
     this.#flows.delete(flowId);
     this.#reqs.forgetFlow(flowId);

@@ -193,6 +193,35 @@ export class DataTransfer {
   }
 
   /**
+   * For a fast path: the PCI every packet to `eid` at `dst` on cube `qc`
+   * starts with (ECN clear), the N−1 fd of its next hop now, our address
+   * and `localEid` as packets to us carry them, and the field offsets;
+   * undefined without a route.
+   */
+  fastPci(dst: number, qc: number, eid: bigint, localEid: bigint): {
+    pci: Uint8Array;
+    fd: number;
+    self: Uint8Array;
+    eidBytes: Uint8Array;
+    off: Readonly<DtOffsets>;
+  } | undefined {
+    const fd = dst === this.#o.addr ? undefined : this.#o.pff(qc).nextHop(dst);
+    if (fd === undefined || !this.#out.has(fd)) return undefined;
+    const pci = new Uint8Array(this.#off.len);
+    writeDtPci(pci, { dst: BigInt(dst), qc, ttl: this.#o.maxTtl, ecn: 0, eid }, this.#layout);
+    // our address and the eid as they appear in packets to us
+    const mine = new Uint8Array(this.#off.len);
+    writeDtPci(mine, { dst: this.#self, qc, ttl: 0, ecn: 0, eid: localEid }, this.#layout);
+    return {
+      pci,
+      fd,
+      self: mine.subarray(0, this.#off.qc),
+      eidBytes: mine.subarray(this.#off.eid, this.#off.len),
+      off: this.#off,
+    };
+  }
+
+  /**
    * Send `sdu` to `eid` at `dst` on cube `qc` (spec 12 §4.1). Returns false
    * when it was dropped (no next hop, write failure).
    */

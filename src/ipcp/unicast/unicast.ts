@@ -179,6 +179,20 @@ export class UnicastIpcp implements Ipcp {
     return this.#c?.fa.write(flowId, sdu);
   }
 
+  /**
+   * What a fast path of flow `flowId` needs (see `flow.fast` in the IRMd):
+   * the DT PCI of its packets, the N−1 fd of the next hop, our address and
+   * eid as arriving packets carry them, and every DT N−1 fd (packets may
+   * arrive on any). Undefined when the flow is not allocated or has no route.
+   */
+  fastInfo(flowId: number) {
+    const c = this.#c;
+    const f = c?.fa.flows().find((x) => x.flowId === flowId);
+    if (!c || !f || f.pending) return undefined;
+    const p = c.dt.fastPci(f.rAddr, f.qc, f.rEid, f.sEid);
+    return p && { ...p, dtFds: c.dt.fds() };
+  }
+
   info(): IpcpInfo {
     return {
       id: this.id,
