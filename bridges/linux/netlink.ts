@@ -47,6 +47,7 @@ import {
   IFLA_ADDRESS,
   IFLA_IFNAME,
   IFLA_MTU,
+  IFLA_TXQLEN,
   type NlAttr,
   NLM_F_ACK,
   NLM_F_CREATE,
@@ -246,6 +247,23 @@ export class Netlink implements Disposable {
         ],
       ),
       `set MTU of ${iface} to ${mtu}`,
+    );
+  }
+
+  /**
+   * Set the transmit queue length in packets: for a TUN device, how many
+   * packets the kernel holds for the reader before it drops (default 500).
+   */
+  setTxQueueLen(iface: Iface, packets: number): void {
+    if (!Number.isInteger(packets) || packets < 1 || packets > 1_000_000) {
+      throw new TunError("bad-address", `Cannot set txqueuelen ${packets}: expected 1..1000000`);
+    }
+    const index = this.ifindex(iface);
+    this.#ack(
+      encodeNlMessage(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, this.#nextSeq(), encodeIfinfo({ index }), [
+        { type: IFLA_TXQLEN, data: u32(packets) },
+      ]),
+      `set txqueuelen of ${iface} to ${packets}`,
     );
   }
 

@@ -48,6 +48,8 @@ export const IFLA_ADDRESS = 1;
 export const IFLA_IFNAME = 3;
 /** MTU (u32). */
 export const IFLA_MTU = 4;
+/** Link attribute: transmit queue length (packets). */
+export const IFLA_TXQLEN = 13;
 /** Address attributes. */
 export const IFA_ADDRESS = 1;
 /** Local address. */
