@@ -344,6 +344,19 @@ const OPS: Record<string, Handler> = {
     } else await low.fastInstall({ id: flowId, eids: [flowId], tunFd, cipherNid, key, sources });
     f.fast = low;
     f.onFree = () => low.fastRemove(flowId);
+    const hop = uni && d.broker.flows.get(uni.fd);
+    if (hop) {
+      // the sender's next hop is fixed in its header: when that N−1 flow ends,
+      // end this flow too so the app allocates a new one on the new route
+      const before = hop.onFree;
+      hop.onFree = () => {
+        before?.();
+        const rec = d.broker.flows.get(flowId);
+        if (rec !== f) return;
+        rec.ipcp?.flowDealloc(flowId);
+        d.broker.flowDeallocated(flowId);
+      };
+    }
     return { pid: Deno.pid, fd: send.fd, dst: toHex(send.dst), header: toHex(header) };
   },
   "flow.fast.stats"(d, app, m) {
