@@ -117,6 +117,10 @@ Deno.test({
     const flows = JSON.parse((await da.irm("flow", "list", "--json")).stdout);
     const fast = flows.find((f: { fast?: { packets: number } }) => f.fast)?.fast;
     assert(fast && fast.packets > size / 1500 / 2, `fast path counters on a: ${JSON.stringify(flows)}`);
+    const tbl = (await da.irm("flow", "list")).stdout;
+    assertStringIncludes(tbl, "fast rx");
+    const shown = tbl.split("\n").map((l) => Number(l.split("|").map((x) => x.trim()).filter(Boolean).at(-1)));
+    assert(shown.some((n) => n >= fast.packets), tbl);
     // … and checked sources there: a source b has no right to is dropped and counted
     const spoofedBefore = st.peers[0].dropSpoofed as number;
     assertEquals((await sh(["ip", "addr", "add", "10.9.0.77/32", "dev", "ouro2"], ns.b)).code, 0);

@@ -403,13 +403,25 @@ export async function irmMain(argv: string[]): Promise<number> {
       case "unbind":
         return await bindCmd(c, args.slice(1), true);
       case "flow": {
-        const flows = (await ouro.request({ op: "flow.list" })).flows as Record<string, string | number>[];
+        type FlowRow = Record<string, string | number> & { fast?: { packets: number } };
+        const flows = (await ouro.request({ op: "flow.list" })).flows as FlowRow[];
         if (json) console.log(JSON.stringify(flows, null, 2));
         else if (flows.length === 0) console.log("No flows.");
         else {
+          // fast: packets the I/O Worker received straight into a tunnel's device
           console.log(table(
-            ["id", "pid", "name", "state", "via", "rx pkts", "tx pkts", "drops"],
-            flows.map((f) => [f.id!, f.pid!, f.name!, f.state!, f.via!, f.rxPkts!, f.txPkts!, f.drops!]),
+            ["id", "pid", "name", "state", "via", "rx pkts", "tx pkts", "drops", "fast rx"],
+            flows.map((f) => [
+              f.id!,
+              f.pid!,
+              f.name!,
+              f.state!,
+              f.via!,
+              f.rxPkts!,
+              f.txPkts!,
+              f.drops!,
+              f.fast ? f.fast.packets : "-",
+            ]),
           ));
         }
         return 0;
