@@ -53,28 +53,32 @@ function granted(desc: Deno.PermissionDescriptor): boolean {
   }
 }
 
-/** libcrypto of this isolate, or null (and {@link why} says why). */
-function library(): Evp | null {
-  if (evp !== undefined) return evp;
-  evp = null;
-  if (
-    granted({ name: "env", variable: "OURO_CRYPTO" }) && Deno.env.get("OURO_CRYPTO") === "node"
-  ) {
-    why = "OURO_CRYPTO=node";
-    return evp;
+/**
+ * Bind `symbols` of the system's libcrypto in this isolate, or null when
+ * it cannot be used (`OURO_CRYPTO=node`, not Linux, no FFI permission —
+ * never prompted for —, no libcrypto.so.3); then `reason` says why.
+ */
+export function openLibcrypto<S extends Deno.ForeignLibraryInterface>(
+  symbols: S,
+): { lib: Deno.DynamicLibrary<S>["symbols"] | null; reason: string } {
+  if (granted({ name: "env", variable: "OURO_CRYPTO" }) && Deno.env.get("OURO_CRYPTO") === "node") {
+    return { lib: null, reason: "OURO_CRYPTO=node" };
   }
-  if (Deno.build.os !== "linux" || !granted({ name: "ffi" })) {
-    why = Deno.build.os !== "linux" ? "not Linux" : "no FFI permission";
-    return evp;
-  }
+  if (Deno.build.os !== "linux") return { lib: null, reason: "not Linux" };
+  if (!granted({ name: "ffi" })) return { lib: null, reason: "no FFI permission" };
   for (const name of LIB_NAMES) {
     try {
-      evp = Deno.dlopen(name, SYMBOLS).symbols;
-      return evp;
+      return { lib: Deno.dlopen(name, symbols).symbols, reason: "" };
     } catch {
-      why = "libcrypto.so.3 not found";
+      // try the next name
     }
   }
+  return { lib: null, reason: "libcrypto.so.3 not found" };
+}
+
+/** libcrypto of this isolate, or null (and {@link why} says why). */
+function library(): Evp | null {
+  if (evp === undefined) ({ lib: evp, reason: why } = openLibcrypto(SYMBOLS));
   return evp;
 }
 

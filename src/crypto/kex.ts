@@ -2,8 +2,9 @@
  * Key exchange of OAP (spec 04 §4–§6): ephemeral ECDH (P-256, P-384,
  * P-521, X25519, X448) with DER SubjectPublicKeyInfo keys, ML-KEM-512/768/
  * 1024 (WebCrypto) with DER SPKI keys, and the hybrids X25519MLKEM768 /
- * X448MLKEM1024 with raw encodings (ML-KEM part first). FFDHE groups are
- * not available (node:crypto in Deno has no ffdhe groups).
+ * X448MLKEM1024 with raw encodings (ML-KEM part first), and FFDHE
+ * (ffdhe2048/3072/4096) with DER SPKI keys where the system's libcrypto
+ * can be used (`ffdhe.ts`: node:crypto in Deno has no ffdhe groups).
  *
  * All functions are async because ML-KEM runs on WebCrypto. Failures are
  * `OuroError(ECRYPT)` (bad peer key, unsupported algorithm).
@@ -14,6 +15,7 @@ import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } f
 import { Errno, OuroError } from "../lib/errors.ts";
 import { deriveDheKey, deriveKemKey } from "./kdf.ts";
 import { kexByNid, KexNid } from "./nid.ts";
+import { ffdheAvailable, ffdheDerive, ffdheGenerate, type FfdheGroup, ffdheGroupOf, type FfdheKey } from "./ffdhe.ts";
 
 /** An ephemeral (or loaded) key pair for one handshake. */
 export interface KexKeyPair {
@@ -24,7 +26,7 @@ export interface KexKeyPair {
   /** Whether {@link publicKey} is raw (OAP `kex_len` F bit). */
   readonly raw: boolean;
   /** @internal private parts */
-  readonly priv: { ec?: KeyObject; kem?: CryptoKey };
+  readonly priv: { ec?: KeyObject; kem?: CryptoKey; dh?: FfdheKey };
 }
 
 interface EcAlg {
@@ -60,6 +62,13 @@ const KEM: Record<number, KemAlg> = {
   },
 };
 
+/** FFDHE groups (RFC 7919) by NID. */
+const FFDHE: Record<number, FfdheGroup> = {
+  [KexNid.FFDHE2048]: "ffdhe2048",
+  [KexNid.FFDHE3072]: "ffdhe3072",
+  [KexNid.FFDHE4096]: "ffdhe4096",
+};
+
 /** Hybrid = ML-KEM part ‖ classical part in every field (spec 04 §6.2). */
 const HYBRID: Record<number, { kem: number; ec: number }> = {
   [KexNid.X25519MLKEM768]: { kem: KexNid.ML_KEM_768, ec: KexNid.X25519 },
@@ -78,9 +87,9 @@ function hex(h: string): Uint8Array {
   return Uint8Array.from(h.match(/../g)!, (x) => parseInt(x, 16));
 }
 
-/** Can this platform run the key exchange `nid`? (false for FFDHE) */
+/** Can this platform run the key exchange `nid`? (FFDHE only with libcrypto) */
 export function kexSupported(nid: number): boolean {
-  return nid in EC || nid in KEM || nid in HYBRID;
+  return nid in EC || nid in KEM || nid in HYBRID || (nid in FFDHE && ffdheAvailable());
 }
 
 function spki(k: KeyObject): Uint8Array {
@@ -148,6 +157,8 @@ export function kexNidOfPublic(key: Uint8Array, raw: boolean): number {
   }
   const kem = mlKemNidOfSpki(key);
   if (kem !== undefined) return kem;
+  const group = ffdheGroupOf(key);
+  if (group !== undefined) return Number(Object.entries(FFDHE).find(([, g]) => g === group)![0]);
   let k: KeyObject;
   try {
     k = createPublicKey({ key: Buffer.from(key), format: "der", type: "spki" });
@@ -225,6 +236,15 @@ export async function kexGenerate(nid: number): Promise<KexKeyPair> {
     const k = await kemGenerate(nid);
     return { nid, publicKey: k.spki, raw: false, priv: { kem: k.key } };
   }
+  if (nid in FFDHE && ffdheAvailable()) {
+    let dh: FfdheKey;
+    try {
+      dh = ffdheGenerate(FFDHE[nid]!);
+    } catch (e) {
+      fail("Cannot generate key", e);
+    }
+    return { nid, publicKey: dh.spki, raw: false, priv: { dh } };
+  }
   const h = HYBRID[nid];
   if (h) {
     const k = await kemGenerate(h.kem);
@@ -246,6 +266,13 @@ export function isKem(nid: number): boolean {
  * public key (which must be of the same algorithm).
  */
 export function dhSharedSecret(pair: KexKeyPair, peerPublic: Uint8Array): Uint8Array {
+  if (pair.priv.dh) {
+    try {
+      return ffdheDerive(pair.priv.dh, peerPublic);
+    } catch (e) {
+      fail("Cannot derive key", e);
+    }
+  }
   if (!(pair.nid in EC) || !pair.priv.ec) fail("Cannot derive key: not a DH key pair");
   return ecDerive(pair.nid, pair.priv.ec, peerPublic);
 }

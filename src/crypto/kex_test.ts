@@ -23,6 +23,7 @@ import {
   kexSupported,
 } from "./kex.ts";
 import { deriveDheKey } from "./kdf.ts";
+import { ffdheAvailable } from "./ffdhe.ts";
 import { decodeOapRequest, decodeOapResponse } from "./oap_wire.ts";
 
 // [nid, client kex length, response kex length, raw]
@@ -53,11 +54,37 @@ Deno.test("kex: every supported algorithm agrees on a key (client ↔ server)", 
   }
 });
 
-Deno.test("kex: FFDHE is reported unsupported", async () => {
-  for (const nid of [1126, 1127, 1128]) {
-    assertEquals(kexSupported(nid), false);
-    await assertRejects(() => kexGenerate(nid), OuroError, "not supported");
+Deno.test("kex: FFDHE groups agree on a key where libcrypto runs, and are refused where not", async () => {
+  const have = ffdheAvailable();
+  for (const [nid, name, spkiLen] of [[1126, "ffdhe2048", 553], [1127, "ffdhe3072", 809], [1128, "ffdhe4096", 1065]] as const) {
+    assertEquals(kexSupported(nid), have, name);
+    if (!have) {
+      await assertRejects(() => kexGenerate(nid), OuroError, "not supported");
+      continue;
+    }
+    const pair = await kexGenerate(nid);
+    // DER: the public value's INTEGER is a byte shorter now and then
+    assert(pair.publicKey.length <= spkiLen && pair.publicKey.length >= spkiLen - 3 && !pair.raw, name);
+    assertEquals(kexNidOfPublic(pair.publicKey, false), nid, name);
+    const srv = await kexServer(pair.publicKey, false, 672);
+    assertEquals(srv.nid, nid, name);
+    assert(srv.kex.length <= spkiLen && srv.kex.length >= spkiLen - 3, name);
+    assertBytes(await kexClientFinish(pair, srv.kex, 672), srv.key, name);
   }
+  if (!have) return;
+  // a key of another group, another algorithm or garbage: ECRYPT, never another error
+  const a = await kexGenerate(1126), b = await kexGenerate(1127), e = await kexGenerate(415);
+  for (const peer of [b.publicKey, e.publicKey, a.publicKey.subarray(0, 100), new Uint8Array(0)]) {
+    assertThrows(() => dhSharedSecret(a, peer), OuroError);
+  }
+  const { fuzzDecoder } = await import("../../tests/util/fuzz.ts");
+  fuzzDecoder((k) => {
+    try {
+      dhSharedSecret(a, k);
+    } catch (err) {
+      if (!(err instanceof OuroError)) throw err;
+    }
+  }, [a.publicKey], 300, 3);
 });
 
 Deno.test("kex: X25519 known answer (RFC 7748 §6.1 keys) through the OAP KDF", () => {
