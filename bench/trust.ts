@@ -156,7 +156,7 @@ async function handshakes(a: TestDaemon, b: TestDaemon, n: number): Promise<Row[
       }
     })();
     let none = NaN;
-    for (const kex of ["none", "prime256v1", "X25519", "ML-KEM-768", "X25519MLKEM768"]) {
+    for (const kex of ["none", "prime256v1", "X25519", "ffdhe2048", "ML-KEM-768", "X25519MLKEM768"]) {
       const ms: number[] = [];
       let cipher: string | undefined;
       for (let i = 0; i < n + 2; i++) {
