@@ -4,6 +4,7 @@
  */
 import { fastestAead } from "../src/crypto/evp.ts";
 import { libc } from "../src/io/libc.ts";
+import { fromHex } from "../src/lib/hash.ts";
 import { assert, assertBytes, assertEquals, assertRejects, assertThrows } from "./util/assert.ts";
 import { Irmd } from "../src/irmd/daemon.ts";
 import { applyConfig } from "../src/cli/irmd.ts";
@@ -422,7 +423,7 @@ Deno.test("flow: the fast path request is refused with typed errors for bad inpu
   });
 });
 
-Deno.test("flow: the fast path takes only a TUN device from the app", async () => {
+Deno.test("flow: the fast path takes only a TUN device, from a process that proves its pid", async () => {
   const port = 30000 + Math.floor(Math.random() * 20000);
   const dirs = [await Deno.makeTempDir({ prefix: "ouro-fast-a-" }), await Deno.makeTempDir({ prefix: "ouro-fast-b-" })];
   const [a, b] = [await Irmd.start({ rundir: dirs[0]! }), await Irmd.start({ rundir: dirs[1]! })];
@@ -439,16 +440,35 @@ Deno.test("flow: the fast path takes only a TUN device from the app", async () =
     const acc = server.flowAccept({ timeoutMs: 5000 });
     const cf = await client.flowAlloc("srv.b", { timeoutMs: 5000 });
     await acc;
-    const e = await assertRejects(
-      () => client.request({ op: "flow.fast", flowId: cf.fd, tunFd: fd, cipherNid: 0, sources: [] }),
-      OuroError,
-    );
+    // the process proves its pid by holding the IRMd's nonce at an address it names
+    const fast = async (tunFd: number, hold = true) => {
+      const nonce = fromHex((await client.request({ op: "flow.fast.nonce" })).nonce as string);
+      const held = hold ? nonce : new Uint8Array(16);
+      const proof = String(Deno.UnsafePointer.value(Deno.UnsafePointer.of(held)));
+      const p = client.request({ op: "flow.fast", flowId: cf.fd, tunFd, cipherNid: 0, sources: [], proof });
+      return await p.finally(() => held.fill(0));
+    };
+    const e = await assertRejects(() => fast(fd), OuroError);
     assert(isErrno(e, Errno.EINVAL) && e.message.includes("not a TUN device"), e.message);
-    const e2 = await assertRejects(
-      () => client.request({ op: "flow.fast", flowId: cf.fd, tunFd: 987654, cipherNid: 0, sources: [] }),
+    const e2 = await assertRejects(() => fast(987654), OuroError);
+    assert(isErrno(e2, Errno.EPERM) && e2.message.includes("EBADF"), e2.message);
+    // no nonce asked, a wrong value shown, or a pid that is not ours: refused before any fd is touched
+    const e3 = await assertRejects(
+      () => client.request({ op: "flow.fast", flowId: cf.fd, tunFd: fd, cipherNid: 0, sources: [], proof: "1" }),
       OuroError,
     );
-    assert(isErrno(e2, Errno.EPERM) && e2.message.includes("EBADF"), e2.message);
+    assert(isErrno(e3, Errno.EPERM) && e3.message.includes("nonce"), e3.message);
+    const e4 = await assertRejects(() => fast(fd, false), OuroError);
+    assert(isErrno(e4, Errno.EPERM) && e4.message.includes("not process"), e4.message);
+    const other = new Deno.Command("sleep", { args: ["30"] }).spawn();
+    try {
+      await client.request({ op: "hello", pid: other.pid, prog: "impostor" });
+      const e5 = await assertRejects(() => fast(fd), OuroError);
+      assert(isErrno(e5, Errno.EPERM), e5.message);
+    } finally {
+      other.kill();
+      await other.status;
+    }
     await Promise.all([client.close(), server.close()]);
   } finally {
     libc().close(fd);

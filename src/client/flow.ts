@@ -329,6 +329,8 @@ export class Flow {
   async fastPath(tunFd: number, sources: FastPrefix[]): Promise<FastSendInfo> {
     this.#fast = true; // from the request on, the IRMd may pass SDUs it decrypted
     try {
+      // prove we are the process we said in hello: hold the IRMd's nonce where it can read it
+      const nonce = fromHex((await this.client.request({ op: "flow.fast.nonce" })).nonce as string);
       const r = await this.client.request({
         op: "flow.fast",
         flowId: this.fd,
@@ -336,7 +338,9 @@ export class Flow {
         cipherNid: this.#cryptNid,
         key: this.#cryptKey,
         sources,
+        proof: String(Deno.UnsafePointer.value(Deno.UnsafePointer.of(nonce))),
       });
+      nonce.fill(0);
       let fd: number;
       try {
         fd = borrowFd(r.pid as number, r.fd as number);

@@ -96,6 +96,7 @@ const SYMBOLS = {
   setns: { parameters: ["i32", "i32"], result: "i32" },
   // variadic in C; integer arguments pass the same way on LP64
   syscall: { parameters: ["i64", "i64", "i64", "i64"], result: "i64" },
+  process_vm_readv: { parameters: ["i32", "buffer", "u64", "buffer", "u64", "u64"], result: "isize" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The bound libc functions (see `man 2 <name>`). */

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { libc, throwErrno } from "./libc.ts";
+import { IoError, libc, throwErrno } from "./libc.ts";
 
 const SYS_PIDFD_OPEN = 434n, SYS_PIDFD_GETFD = 438n;
 
@@ -33,4 +33,22 @@ export function borrowFd(pid: number, fd: number): number {
   } finally {
     c.close(pfd);
   }
+}
+
+/**
+ * Read `n` bytes at address `addr` in process `pid` (`process_vm_readv`;
+ * needs ptrace rights). Proves who a local peer is: only that process can
+ * have put a fresh random value at an address it names.
+ * @throws IoError with the errno (ESRCH, EPERM, EFAULT: nothing mapped there)
+ */
+export function readProcessMemory(pid: number, addr: bigint, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  const local = new BigUint64Array([BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(out))), BigInt(n)]);
+  const remote = new BigUint64Array([addr, BigInt(n)]);
+  const got = Number(
+    libc().process_vm_readv(pid, new Uint8Array(local.buffer), 1n, new Uint8Array(remote.buffer), 1n, 0n),
+  );
+  if (got < 0) throwErrno(`read the memory of process ${pid}`);
+  if (got !== n) throw new IoError(14, `Cannot read the memory of process ${pid}: short read (EFAULT)`);
+  return out;
 }

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../../tests/util/assert.ts";
-import { borrowFd } from "./pidfd.ts";
+import { borrowFd, readProcessMemory } from "./pidfd.ts";
 import { IoError, libc } from "./libc.ts";
 
 Deno.test("pidfd: a borrowed fd reads the same open file; bad pid or fd is a typed error", async () => {
@@ -21,4 +21,12 @@ Deno.test("pidfd: a borrowed fd reads the same open file; bad pid or fd is a typ
   } finally {
     await Deno.remove(path);
   }
+});
+
+Deno.test("pidfd: reading a process's memory at an address it names proves who it is", () => {
+  const secret = crypto.getRandomValues(new Uint8Array(16));
+  const addr = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(secret)));
+  assertEquals(readProcessMemory(Deno.pid, addr, 16), secret);
+  assertEquals((assertThrows(() => readProcessMemory(Deno.pid, 8n, 16), IoError) as IoError).code, "EFAULT");
+  assertEquals((assertThrows(() => readProcessMemory(0x3ffffff0, addr, 16), IoError) as IoError).code, "ESRCH");
 });

@@ -12,6 +12,8 @@ export class AppConn implements FlowOwner {
   prog = "";
   /** Announced (hello received). */
   ready = false;
+  /** The random value this process must show in its memory to take a fast path (one use). */
+  fastNonce: Uint8Array | undefined;
   /** In-flight accepts by request id, to cancel. */
   readonly accepts = new Map<number, AbortController>();
   conn!: FramedConn;

@@ -15,7 +15,7 @@ import { checkName, type LbPolicy } from "./registry.ts";
 import { int, obj, optInt, optStr, prefixArray, str, strArray } from "./validate.ts";
 import { UdpIpcp } from "../ipcp/udp/udp.ts";
 import { UnicastIpcp } from "../ipcp/unicast/unicast.ts";
-import { borrowFd } from "../io/pidfd.ts";
+import { borrowFd, readProcessMemory } from "../io/pidfd.ts";
 import { isTunFd } from "../../bridges/linux/tun.ts";
 import { libc } from "../io/libc.ts";
 import { OURO_VERSION } from "./version.ts";
@@ -287,6 +287,12 @@ const OPS: Record<string, Handler> = {
    * packets there; the app gets the socket fd, peer address and eid to
    * send without the IRMd (it borrows the fd itself).
    */
+  /** A fresh random value for the next `flow.fast` (see there). */
+  "flow.fast.nonce"(_d, app) {
+    needHello(app);
+    app.fastNonce = crypto.getRandomValues(new Uint8Array(16));
+    return { nonce: toHex(app.fastNonce) };
+  },
   async "flow.fast"(d, app, m) {
     needHello(app);
     // the request first, whole: then the flow
@@ -313,6 +319,24 @@ const OPS: Record<string, Handler> = {
       throw new OuroError(Errno.ENOTSUP, `Cannot take a fast path for flow ${flowId}: ${why}`);
     }
     const send = low.fastSendInfo(uni ? uni.fd : flowId);
+    // The pid in hello is only a claim: the process proves it by holding the
+    // nonce we gave it at the address it names (nobody else can put it there),
+    // before we borrow a device of that process.
+    const nonce = app.fastNonce;
+    app.fastNonce = undefined;
+    const proof = optStr(m, "proof");
+    if (!nonce || proof === undefined || !/^[0-9]{1,20}$/.test(proof)) {
+      throw new OuroError(Errno.EPERM, "Cannot take a fast path: ask flow.fast.nonce first and give its address as proof");
+    }
+    let shown: Uint8Array;
+    try {
+      shown = readProcessMemory(app.pid, BigInt(proof), nonce.length);
+    } catch (e) {
+      throw new OuroError(Errno.EPERM, `Cannot take a fast path: ${(e as Error).message}`);
+    }
+    if (toHex(shown) !== toHex(nonce)) {
+      throw new OuroError(Errno.EPERM, `Cannot take a fast path: this connection is not process ${app.pid}`);
+    }
     let tunFd: number;
     try {
       tunFd = borrowFd(app.pid, appFd);
