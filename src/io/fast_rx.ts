@@ -284,6 +284,15 @@ export class FastRxTable {
     if (d.length < 4) return d.length;
     const e = this.#find(d);
     if (e === undefined) return d.length;
+    try {
+      return this.#handle(d, e);
+    } catch {
+      this.#ctr[e.slot * FIELDS + C_CRYPTO]!++; // never stop the socket's packet loop
+      return -1;
+    }
+  }
+
+  #handle(d: Uint8Array, e: Entry): number {
     const c = this.#ctr, o = e.slot * FIELDS, hdr = e.hdr;
     let sdu = d.subarray(hdr), clearText = false;
     if (e.crypt) {

@@ -253,16 +253,22 @@ export class FastTxTable {
       }
     }
     const s = slot >= 0 ? this.#slots[slot] : undefined;
-    if (!s || pkt.length > s.mtu) return false;
+    if (!s || pkt.length > s.mtu || pkt.length > MAX_SDU) return false;
     this.#send(slot, s, pkt);
     return true;
   }
 
   #send(slot: number, s: Slot, sdu: Uint8Array): void {
     const c = this.#ctr, o = slot * FIELDS;
-    const wire = s.crypt ? s.crypt.encrypt(sdu) : sdu;
-    s.buf.set(wire, s.hdr);
-    const n = s.hdr + wire.length;
+    let n: number;
+    try {
+      const wire = s.crypt ? s.crypt.encrypt(sdu) : sdu;
+      s.buf.set(wire, s.hdr); // fits: SDUs ≤ MAX_SDU, sealing adds ≤ 32 bytes
+      n = s.hdr + wire.length;
+    } catch {
+      c[o + C_ERR]!++; // never stop the device's packet loop
+      return;
+    }
     if (this.#sendto(s.fd, s.buf, BigInt(n), 0, s.dst, s.dst.length) < 0) {
       c[o + C_ERR]!++;
       return;

@@ -68,13 +68,20 @@ export class MailboxReader {
     this.#b = new Uint8Array(sab);
   }
 
-  /** Apply the pending command, if any (one atomic load when none). */
-  take(apply: (cmd: unknown) => void): void {
+  /**
+   * Apply the pending command, if any (one atomic load when none). A
+   * command that does not parse or that `apply` throws on is dropped
+   * (returned as the error): the packet loop must go on.
+   */
+  take(apply: (cmd: unknown) => void): Error | undefined {
     const seq = Atomics.load(this.#w, SEQ);
-    if (seq === Atomics.load(this.#w, ACK)) return;
+    if (seq === Atomics.load(this.#w, ACK)) return undefined;
     try {
       const len = Atomics.load(this.#w, LEN);
       apply(JSON.parse(new TextDecoder().decode(this.#b.slice(HDR, HDR + len))));
+      return undefined;
+    } catch (e) {
+      return e as Error;
     } finally {
       Atomics.store(this.#w, ACK, seq);
     }
