@@ -13,7 +13,7 @@ import { PacketQueue } from "./queue.ts";
 import { PacketCrypt } from "../crypto/aead.ts";
 import { FrctDriver } from "./reliable.ts";
 import type { FrctStats } from "../frct/engine.ts";
-import { fromHex } from "../lib/hash.ts";
+import { fromHex, toHex } from "../lib/hash.ts";
 import { DirectLinks } from "./direct.ts";
 import type { FramedConn } from "../lib/framed.ts";
 
@@ -120,6 +120,8 @@ export class Flow {
   readonly #cryptKey: string | undefined;
   /** On the fast path (see {@link Flow.fastPath}): the IRMd may pass SDUs it decrypted. */
   #fast = false;
+  /** Token the IRMd's Worker puts before an SDU it decrypted for us (fast path). */
+  #passToken: Uint8Array | undefined;
   #resume: (() => void) | undefined;
   /** Last time something arrived / was sent (performance.now()). */
   #lastRx = performance.now();
@@ -202,7 +204,7 @@ export class Flow {
     if (this.#crypt) {
       const clear = this.#crypt.decrypt(p);
       if (clear) p = clear;
-      else if (this.#fast) p = p.slice(); // the IRMd's Worker decrypted it
+      else if (this.#fast && this.#passed(p)) p = p.slice(this.#passToken!.length); // the Worker decrypted it
       else {
         this.#stats.rxBadCrypto++; // tampered, replayed garbage or wrong key: dropped
         return;
@@ -327,6 +329,7 @@ export class Flow {
    * @throws OuroError ENOTSUP (not a udp layer), EPERM (no rights), …
    */
   async fastPath(tunFd: number, sources: FastPrefix[]): Promise<FastSendInfo> {
+    this.#passToken = crypto.getRandomValues(new Uint8Array(16));
     this.#fast = true; // from the request on, the IRMd may pass SDUs it decrypted
     try {
       // prove we are the process we said in hello: hold the IRMd's nonce where it can read it
@@ -338,6 +341,7 @@ export class Flow {
         cipherNid: this.#cryptNid,
         key: this.#cryptKey,
         sources,
+        pass: this.#crypt ? toHex(this.#passToken) : undefined,
         proof: String(Deno.UnsafePointer.value(Deno.UnsafePointer.of(nonce))),
       });
       nonce.fill(0);
@@ -358,6 +362,15 @@ export class Flow {
       this.#fast = false;
       throw e;
     }
+  }
+
+  /** Does `p` start with the fast path's pass token (an SDU the IRMd's Worker decrypted)? */
+  #passed(p: Uint8Array): boolean {
+    const t = this.#passToken;
+    if (!t || p.length < t.length) return false;
+    let diff = 0;
+    for (let i = 0; i < t.length; i++) diff |= p[i]! ^ t[i]!;
+    return diff === 0;
   }
 
   /** @internal Counters of the fast path's receive side in the IRMd, once taken. */

@@ -53,6 +53,7 @@ Deno.test("fast rx: decrypts, checks sources by longest match, writes IP to the 
         tunFd: fd,
         cipherNid: 901,
         key: toHex(KEY),
+        pass: "a5".repeat(16),
         sources: [
           { family: 4, network: [10, 9, 0, 0], bits: 24 }, // ours
           { family: 4, network: [10, 9, 0, 128], bits: 25, other: true }, // nested, another peer's
@@ -70,12 +71,13 @@ Deno.test("fast rx: decrypts, checks sources by longest match, writes IP to the 
     const bad = datagram(7, tx.encrypt(good));
     bad[bad.length - 1]! ^= 1;
     assertEquals(table.process(bad), -1);
-    // control SDU: kept, rewritten in clear
+    // control SDU: kept, rewritten in clear behind the pass token
     const control = new Uint8Array([0x04, 0, 0, 0, 9]);
     const d = datagram(7, tx.encrypt(control));
     const n = table.process(d);
-    assertEquals(n, 4 + control.length);
-    assertBytes(d.subarray(4, n), control);
+    assertEquals(n, 4 + 16 + control.length);
+    assertBytes(d.subarray(4, 20), new Uint8Array(16).fill(0xa5));
+    assertBytes(d.subarray(20, n), control);
     // other eids and runts are not ours
     const other = datagram(8, good);
     assertEquals(table.process(other), other.length);

@@ -69,6 +69,12 @@ export interface FastRxSpec {
   /** The flow's 32-byte key, hex (with a cipher). */
   key?: string;
   /**
+   * With a cipher: the token (hex, 16 bytes, known only to this host) put
+   * in front of an SDU the Worker decrypted and passes on, so the app can
+   * tell it from a packet that failed authentication.
+   */
+  pass?: string;
+  /**
    * The tunnel's routing table as seen from this peer: a source is
    * accepted when its longest matching prefix is one of the peer's own;
    * other IP packets are dropped.
@@ -185,6 +191,7 @@ interface Entry {
   v4: FastPrefix[];
   v6: FastPrefix[];
   dt: FastDtMatch | undefined;
+  pass: Uint8Array;
   /** Bytes before the SDU: the eid, and the DT PCI. */
   hdr: number;
 }
@@ -252,6 +259,7 @@ export class FastRxTable {
         v4: s.sources.filter((p) => p.family === 4),
         v6: s.sources.filter((p) => p.family === 6),
         dt: s.dt,
+        pass: s.pass ? fromHex(s.pass) : new Uint8Array(0),
         hdr: 4 + (s.dt?.len ?? 0),
       };
       this.#byId.set(id, e);
@@ -319,7 +327,12 @@ export class FastRxTable {
       return -1;
     }
     c[o + C_PASS]!++;
-    if (clearText) d.set(sdu, hdr);
-    return hdr + sdu.length;
+    if (!clearText) return hdr + sdu.length;
+    // token ‖ plaintext fits where IV ‖ ciphertext ‖ tag was (token ≤ IV + tag);
+    // the plaintext is in the cipher's own buffer, not in `d`
+    const t = e.pass;
+    d.set(t, hdr);
+    d.set(sdu, hdr + t.length);
+    return hdr + t.length + sdu.length;
   }
 }

@@ -304,6 +304,10 @@ const OPS: Record<string, Handler> = {
     }
     const sources = prefixArray(m, "sources");
     const appFd = int(m, "tunFd", 0, 0x7fffffff);
+    const pass = optStr(m, "pass");
+    if (pass !== undefined && !/^[0-9a-f]{32}$/.test(pass)) {
+      throw new OuroError(Errno.EINVAL, "Bad request: pass must be 32 hex digits");
+    }
     const f = d.broker.flows.get(flowId);
     if (!f || f.owner !== app || f.state !== "ALLOCATED") {
       throw new OuroError(Errno.ENOTALLOC, `Cannot take a fast path: flow ${flowId} is not allocated to this process`);
@@ -363,9 +367,10 @@ const OPS: Record<string, Handler> = {
         tunFd,
         cipherNid,
         key,
+        pass,
         sources,
       });
-    } else await low.fastInstall({ id: flowId, eids: [flowId], tunFd, cipherNid, key, sources });
+    } else await low.fastInstall({ id: flowId, eids: [flowId], tunFd, cipherNid, key, pass, sources });
     f.fast = low;
     f.onFree = () => low.fastRemove(flowId);
     const hop = uni && d.broker.flows.get(uni.fd);
