@@ -37,10 +37,22 @@ const USAGE = "ouro tunnel up CONFIG | down NAME|CONFIG | show [NAME] [--json] |
 
 const log = logger("tunnel");
 
+const ABOUT = `Carry IP packets (or Ethernet frames) over Ouroboros flows.
+
+  up      create the device from CONFIG (TOML: [interface], [[peer]]) and run
+  down    stop a running tunnel (by interface name or CONFIG)
+  show    peers, flows (cipher, rtt, fast path), bytes, drops
+  check   validate CONFIG and print what it sets up
+
+Flows over a udp layer, or a unicast layer on one, take the fast path when
+run as root: packets go between the device and the network in I/O Workers,
+never through the IRMd's or the tunnel's main thread. OURO_FAST_PATH=0 turns
+it off.`;
+
 /** Entry point of `ouro tunnel`; returns the exit status. */
 export async function tunnelMain(argv: string[]): Promise<number> {
   if (wantsHelp(argv) || argv.length === 0) {
-    console.log(helpText(USAGE, "Carry IP packets (or Ethernet frames) over Ouroboros flows.", SPECS));
+    console.log(helpText(USAGE, ABOUT, SPECS));
     return argv.length === 0 ? 2 : 0;
   }
   try {
