@@ -83,8 +83,10 @@ export interface FlowStats {
 
 /** @internal How to send on a flow without the IRMd (see {@link Flow.fastPath}). */
 export interface FastSendInfo {
-  /** A duplicate of the udp IPCP's socket, owned by the caller. */
+  /** A duplicate of the udp IPCP's socket, owned by the caller; -1 if it could not be borrowed. */
   fd: number;
+  /** Why the socket could not be borrowed (then sends go through the IRMd as before). */
+  sendError?: string;
   /** The peer IPCP's sockaddr. */
   dst: Uint8Array;
   /** What goes before every sealed SDU: the peer's eid (and over a unicast layer the DT PCI). */
@@ -324,8 +326,9 @@ export class Flow {
    * how to send without the IRMd: a borrowed duplicate of the layer's
    * socket (the caller owns and closes it), the peer's sockaddr and eid,
    * and the flow's cipher and key; from then on every SDU of the flow must
-   * go that way, sealed by one context. Needs a flow on a udp IPCP and
-   * ptrace rights over the IRMd (root).
+   * go that way, sealed by one context. Without ptrace rights over the
+   * IRMd the socket cannot be borrowed (`fd` -1): receiving is fast all the
+   * same, and sends keep going through the IRMd.
    * @throws OuroError ENOTSUP (not a udp layer), EPERM (no rights), …
    */
   async fastPath(tunFd: number, sources: FastPrefix[]): Promise<FastSendInfo> {
@@ -345,14 +348,17 @@ export class Flow {
         proof: String(Deno.UnsafePointer.value(Deno.UnsafePointer.of(nonce))),
       });
       nonce.fill(0);
-      let fd: number;
+      // from here on the IRMd receives for us; sending needs its socket, which
+      // takes ptrace rights over the IRMd: without them, sends go the usual way
+      let fd = -1, sendError: string | undefined;
       try {
         fd = borrowFd(r.pid as number, r.fd as number);
       } catch (e) {
-        throw new OuroError(Errno.EPERM, `Cannot take a fast path: ${(e as Error).message}`);
+        sendError = (e as Error).message;
       }
       return {
         fd,
+        sendError,
         dst: fromHex(r.dst as string),
         header: fromHex(r.header as string),
         cipherNid: this.#cryptNid,

@@ -74,7 +74,7 @@ export class FastPaths {
 
   /** Add what the fast path moved since the last look to the peer's counters. */
   async poll(peer: Peer, link: Link): Promise<void> {
-    const f = link.fast, tx = f && this.#fastTx.counters(f.slot);
+    const f = link.fast, tx = f && f.slot >= 0 ? this.#fastTx.counters(f.slot) : undefined;
     if (f && tx) {
       peer.counters.txPackets += tx.packets - f.tx.packets;
       peer.counters.txBytes += tx.bytes - f.tx.bytes;
@@ -99,8 +99,25 @@ export class FastPaths {
     while (this.#slots.has(slot)) slot++;
     if (slot >= FAST_TX_FLOWS) return;
     this.#slots.add(slot);
+    let info;
     try {
-      const info = await link.flow.fastPath!(this.#tunFd, this.sourcesFor(peer));
+      info = await link.flow.fastPath!(this.#tunFd, this.sourcesFor(peer));
+    } catch (e) {
+      this.#slots.delete(slot);
+      this.#log.info(`peer ${peer.cfg.name}: flow ${link.flow.id} stays on the IRMd path: ${(e as Error).message}`);
+      return;
+    }
+    // the IRMd receives for us from now on; we send ourselves when we could borrow its socket
+    const fresh = { rx: { packets: 0, bytes: 0, spoofed: 0, lastRxMs: 0 }, tx: { packets: 0, bytes: 0 } };
+    if (info.fd < 0) {
+      this.#slots.delete(slot);
+      link.fast = { slot: -1, ...fresh };
+      this.#log.info(
+        `peer ${peer.cfg.name}: flow ${link.flow.id} receives on the fast path, sends through the IRMd: ${info.sendError}`,
+      );
+      return;
+    }
+    try {
       await this.#fastTx.install({
         slot,
         fd: info.fd,
@@ -112,10 +129,11 @@ export class FastPaths {
       });
     } catch (e) {
       this.#slots.delete(slot);
-      this.#log.info(`peer ${peer.cfg.name}: flow ${link.flow.id} stays on the IRMd path: ${(e as Error).message}`);
+      link.fast = { slot: -1, ...fresh };
+      this.#log.warn(`peer ${peer.cfg.name}: flow ${link.flow.id} sends through the IRMd: ${(e as Error).message}`);
       return;
     }
-    link.fast = { slot, rx: { packets: 0, bytes: 0, spoofed: 0, lastRxMs: 0 }, tx: { packets: 0, bytes: 0 } };
+    link.fast = { slot, ...fresh };
     if (link.state !== "up") return this.leave(link);
     await this.#pushRoutes();
     this.#log.info(`peer ${peer.cfg.name}: flow ${link.flow.id} on the fast path`);
@@ -126,6 +144,7 @@ export class FastPaths {
     const f = link.fast;
     if (!f) return;
     link.fast = undefined;
+    if (f.slot < 0) return;
     await this.#pushRoutes();
     await this.#fastTx.remove(f.slot);
     this.#slots.delete(f.slot);
@@ -137,7 +156,7 @@ export class FastPaths {
    */
   #pushRoutes(): Promise<void> {
     const routes: FastRoute[] = this.#routes.map(([pre, p]) => {
-      const link = p.classes.length === 1 ? p.links.find((l) => l.state === "up" && l.fast) : undefined;
+      const link = p.classes.length === 1 ? p.links.find((l) => l.state === "up" && (l.fast?.slot ?? -1) >= 0) : undefined;
       return { family: pre.family, network: [...pre.network], bits: pre.bits, slot: link?.fast?.slot ?? -1 };
     });
     return this.#fastTx.routes(routes);
@@ -145,7 +164,7 @@ export class FastPaths {
 
   /** Send one SDU on `link`: through the device Worker when it is on the fast path. */
   write(link: Link, sdu: Uint8Array): Promise<void> | undefined {
-    if (link.fast) {
+    if (link.fast && link.fast.slot >= 0) {
       if (!this.#fastTx.send(link.fast.slot, sdu)) {
         return Promise.reject(new FlowWriteError("down", "fast path queue full"));
       }

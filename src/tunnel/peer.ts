@@ -71,7 +71,7 @@ export interface Link {
   rxBytes: number;
   /** Bytes sent on this link. */
   txBytes: number;
-  /** On the fast path: the device Worker's send slot, and the counters as last seen. */
+  /** On the fast path: the device Worker's send slot (-1: sends go through the IRMd), and the counters as last seen. */
   fast?: {
     slot: number;
     rx: { packets: number; bytes: number; spoofed: number; lastRxMs: number };

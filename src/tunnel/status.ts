@@ -36,6 +36,8 @@ export interface FlowStatus {
   cipher?: string;
   /** Received packets go from the IRMd's I/O Worker straight to the device; sends skip the IRMd. */
   fastPath: boolean;
+  /** On the fast path, sends too (false: they go through the IRMd, which receives for us). */
+  fastSend: boolean;
 }
 
 /** One peer. */
@@ -104,6 +106,7 @@ export function linkStatus(l: Link, now: number): FlowStatus {
     txBytes: l.txBytes,
     cipher: l.flow.cipher,
     fastPath: l.fast !== undefined,
+    fastSend: (l.fast?.slot ?? -1) >= 0,
   };
 }
 
@@ -156,7 +159,7 @@ export function formatStatus(s: TunnelStatus, now: number): string {
     out.push(`  state: ${p.state}${p.connect !== "on-demand" ? ` (connect ${p.connect})` : ""}`);
     for (const f of p.flows) {
       out.push(`  flow ${f.id}: ${f.dir} class ${f.class} qos ${f.qos} ${f.state}, rtt ${rtt(f.rttMs)}, ${f.cipher ?? "NOT encrypted"}${
-          f.fastPath ? ", fast path" : ""
+          f.fastPath ? f.fastSend ? ", fast path" : ", fast path (receive only)" : ""
         }`);
     }
     if (p.lastHandshakeAt) out.push(`  latest handshake: ${formatAgo(p.lastHandshakeAt, now)}`);
