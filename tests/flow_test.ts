@@ -404,7 +404,7 @@ Deno.test("flow: the fast path request is refused with typed errors for bad inpu
     };
     await refused({ flowId: sf.fd }, Errno.ENOTALLOC, "not allocated to this process"); // the server's flow
     await refused({ flowId: 999999 }, Errno.ENOTALLOC, "not allocated");
-    await refused({}, Errno.ENOTSUP, "not on a udp or unicast layer"); // the local IPCP
+    await refused({}, Errno.ENOTSUP, "not on a udp, Ethernet or unicast layer"); // the local IPCP
     for (
       const [sources, text] of [
         ["x", "must be an array"],

@@ -89,8 +89,11 @@ export interface FastSendInfo {
   sendError?: string;
   /** The peer IPCP's sockaddr. */
   dst: Uint8Array;
-  /** What goes before every sealed SDU: the peer's eid (and over a unicast layer the DT PCI). */
+  /** What goes before every sealed SDU: the shim header (and over a unicast layer the DT PCI). */
   header: Uint8Array;
+  /** A u16 length field in it to set per packet (Ethernet shims): sealed length + `lenAdd`. */
+  lenAt?: number;
+  lenAdd?: number;
   /** Cipher NID (0: clear). */
   cipherNid: number;
   /** Key, hex. */
@@ -361,6 +364,8 @@ export class Flow {
         sendError,
         dst: fromHex(r.dst as string),
         header: fromHex(r.header as string),
+        lenAt: r.lenAt as number | undefined,
+        lenAdd: r.lenAdd as number | undefined,
         cipherNid: this.#cryptNid,
         key: this.#cryptKey,
       };

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ChannelStats, DatagramChannel } from "./channel.ts";
+import type { FastRxControl } from "./fast_rx.ts";
 import { logger } from "../lib/log.ts";
 
 const log = logger("io");
@@ -59,6 +60,16 @@ export abstract class ChannelSocket<T> implements AsyncIterable<T[]>, AsyncDispo
    */
   waitWritable(opts: { signal?: AbortSignal } = {}): Promise<boolean> {
     return this.ch.waitWritable(opts.signal);
+  }
+
+  /** The socket's fd (owned by this socket; others may borrow a duplicate). */
+  get fd(): number {
+    return this.ch.fd;
+  }
+
+  /** Flows the Worker receives straight into a TUN device (`fast_rx.ts`). */
+  get fastRx(): FastRxControl {
+    return this.ch.fastRx;
   }
 
   /** Counters: rx/tx packets and bytes, drops, errors. */

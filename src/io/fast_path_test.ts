@@ -3,7 +3,7 @@ import { assert, assertBytes, assertEquals } from "../../tests/util/assert.ts";
 import { fuzzDecoder } from "../../tests/util/fuzz.ts";
 import { PacketCrypt } from "../crypto/aead.ts";
 import { toHex } from "../lib/hash.ts";
-import { FastRxControl, fastRxShared, FastRxTable } from "./fast_rx.ts";
+import { FastRxControl, fastRxShared, FastRxTable, UDP_SHIM } from "./fast_rx.ts";
 import { FastTxControl, fastTxShared, FastTxTable } from "./fast_tx.ts";
 import { AF_INET, libc, SOCK_DGRAM, SOCK_NONBLOCK } from "./libc.ts";
 import { encodeSockaddr } from "./sockaddr.ts";
@@ -49,7 +49,8 @@ Deno.test("fast rx: decrypts, checks sources by longest match, writes IP to the 
     await withPump(() => table.poll(), () =>
       ctl.install({
         id: 7,
-        eids: [7],
+        shim: UDP_SHIM,
+        keys: [7],
         tunFd: fd,
         cipherNid: 901,
         key: toHex(KEY),
@@ -169,7 +170,8 @@ Deno.test("fast rx over a unicast layer: finds the flow by DT address and eid; E
     await withPump(() => table.poll(), () =>
       ctl.install({
         id: 41,
-        eids: [5, 6],
+        shim: UDP_SHIM,
+        keys: [5, 6],
         dt,
         tunFd: fd,
         cipherNid: 0,

@@ -17,7 +17,7 @@
  *
  * @example
  * ```ts ignore
- * await channel.fastRx.install({ id: 7, eids: [7], tunFd, cipherNid: 901, key, sources: [] });
+ * await channel.fastRx.install({ id: 7, shim: UDP_SHIM, keys: [7], tunFd, cipherNid: 901, key, sources: [] });
  * ```
  * @module
  */
@@ -42,8 +42,8 @@ export interface FastPrefix {
 }
 
 /**
- * How a flow over a unicast layer is found in a datagram: after the 4-byte
- * eid of the N−1 flow comes the DT PCI of `len` bytes; `match` lists bytes
+ * How a flow over a unicast layer is found in a datagram: after the shim
+ * header of the N−1 flow comes the DT PCI of `len` bytes; `match` lists bytes
  * at offsets in the PCI (the destination address, the eid). A packet whose
  * ECN field (at `ecnAt`) is set goes the normal way, decrypted, so the
  * layer's congestion avoidance sees it.
@@ -54,12 +54,32 @@ export interface FastDtMatch {
   ecnAt: number;
 }
 
+/**
+ * The shim IPCP's header in front of every packet: `len` bytes, the flow's
+ * key at `keyAt` (`keyLen` bytes, 1–4), bytes that must match (`head`:
+ * an Ethertype, an LLC control byte), and, for Ethernet frames that may be
+ * padded, a big-endian u16 at `lenAt` giving the payload length plus `lenSub`.
+ */
+export interface FastShimLayout {
+  len: number;
+  keyAt: number;
+  keyLen: number;
+  head?: { at: number; bytes: number[] }[];
+  lenAt?: number;
+  lenSub?: number;
+}
+
+/** The udp shim: `eid (4, big-endian) ‖ payload` (spec 10 §1.6). */
+export const UDP_SHIM: FastShimLayout = { len: 4, keyAt: 0, keyLen: 4 };
+
 /** A flow whose received IP packets go straight to a TUN device. */
 export interface FastRxSpec {
   /** The flow (install, remove and counters go by it). */
   id: number;
-  /** The udp eids (first 4 bytes of a datagram) its packets arrive with. */
-  eids: number[];
+  /** Where the shim IPCP's header puts the flow's key, and its length. */
+  shim: FastShimLayout;
+  /** The key values (big-endian) its packets arrive with (one per N−1 flow). */
+  keys: number[];
   /** Over a unicast layer: the DT PCI that follows and identifies the flow. */
   dt?: FastDtMatch;
   /** TUN fd in this process. */
@@ -192,7 +212,8 @@ interface Entry {
   v6: FastPrefix[];
   dt: FastDtMatch | undefined;
   pass: Uint8Array;
-  /** Bytes before the SDU: the eid, and the DT PCI. */
+  shim: FastShimLayout;
+  /** Bytes before the SDU: the shim header, and the DT PCI. */
   hdr: number;
 }
 
@@ -225,6 +246,8 @@ export class FastRxTable {
   readonly #ctr: Float64Array;
   readonly #byId = new Map<number, Entry>();
   readonly #byEid = new Map<number, Entry[]>();
+  #keyAt = 0;
+  #keyLen = 4;
   readonly #write = libc().write;
 
   /** The Worker's view of `shared`. */
@@ -260,22 +283,32 @@ export class FastRxTable {
         v6: s.sources.filter((p) => p.family === 6),
         dt: s.dt,
         pass: s.pass ? fromHex(s.pass) : new Uint8Array(0),
-        hdr: 4 + (s.dt?.len ?? 0),
+        shim: s.shim,
+        hdr: s.shim.len + (s.dt?.len ?? 0),
       };
       this.#byId.set(id, e);
-      for (const eid of s.eids) this.#byEid.set(eid >>> 0, [...(this.#byEid.get(eid >>> 0) ?? []), e]);
+      // one shim IPCP per Worker: every flow's key sits at the same place
+      this.#keyAt = s.shim.keyAt;
+      this.#keyLen = s.shim.keyLen;
+      for (const k of s.keys) this.#byEid.set(k >>> 0, [...(this.#byEid.get(k >>> 0) ?? []), e]);
     });
   }
 
-  /** The flow a datagram of udp eid `eid` belongs to, if it is a fast one. */
+  /** The flow a datagram belongs to (by its key, then its header bytes), if it is a fast one. */
   #find(d: Uint8Array): Entry | undefined {
-    const list = this.#byEid.get(((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0);
+    const at = this.#keyAt, n = this.#keyLen;
+    if (d.length < at + n) return undefined;
+    let k = 0;
+    for (let i = 0; i < n; i++) k = k * 256 + d[at + i]!;
+    const list = this.#byEid.get(k);
     if (list === undefined) return undefined;
     next: for (const e of list) {
-      if (!e.dt) return e;
       if (d.length < e.hdr) continue;
-      for (const m of e.dt.match) {
-        for (let i = 0; i < m.bytes.length; i++) if (d[4 + m.at + i] !== m.bytes[i]) continue next;
+      for (const m of e.shim.head ?? []) {
+        for (let i = 0; i < m.bytes.length; i++) if (d[m.at + i] !== m.bytes[i]) continue next;
+      }
+      for (const m of e.dt?.match ?? []) {
+        for (let i = 0; i < m.bytes.length; i++) if (d[e.shim.len + m.at + i] !== m.bytes[i]) continue next;
       }
       return e;
     }
@@ -289,7 +322,6 @@ export class FastRxTable {
    * same headers).
    */
   process(d: Uint8Array): number {
-    if (d.length < 4) return d.length;
     const e = this.#find(d);
     if (e === undefined) return d.length;
     try {
@@ -301,8 +333,17 @@ export class FastRxTable {
   }
 
   #handle(d: Uint8Array, e: Entry): number {
-    const c = this.#ctr, o = e.slot * FIELDS, hdr = e.hdr;
-    let sdu = d.subarray(hdr), clearText = false;
+    const c = this.#ctr, o = e.slot * FIELDS, hdr = e.hdr, shim = e.shim;
+    let end = d.length;
+    if (shim.lenAt !== undefined) {
+      // an Ethernet frame may be padded: its header says where the payload ends
+      end = shim.len + ((d[shim.lenAt]! << 8) | d[shim.lenAt + 1]!) - (shim.lenSub ?? 0);
+      if (end < hdr || end > d.length) {
+        c[o + C_CRYPTO]!++;
+        return -1;
+      }
+    }
+    let sdu = d.subarray(hdr, end), clearText = false;
     if (e.crypt) {
       const clear = e.crypt.decrypt(sdu);
       if (!clear) {
@@ -314,7 +355,7 @@ export class FastRxTable {
     }
     const v = sdu.length > 0 ? sdu[0]! >> 4 : 0;
     // an ECN mark goes the normal way: the layer's congestion avoidance must see it
-    const marked = e.dt !== undefined && d[4 + e.dt.ecnAt] !== 0;
+    const marked = e.dt !== undefined && d[shim.len + e.dt.ecnAt] !== 0;
     if ((v === 4 || v === 6) && !marked) {
       const ok = v === 4 ? sdu.length >= 20 && ours(e.v4, sdu, 12) : sdu.length >= 40 && ours(e.v6, sdu, 8);
       if (!ok) c[o + C_SPOOF]!++;
@@ -327,12 +368,18 @@ export class FastRxTable {
       return -1;
     }
     c[o + C_PASS]!++;
-    if (!clearText) return hdr + sdu.length;
+    if (!clearText) return end;
     // token ‖ plaintext fits where IV ‖ ciphertext ‖ tag was (token ≤ IV + tag);
     // the plaintext is in the cipher's own buffer, not in `d`
     const t = e.pass;
     d.set(t, hdr);
     d.set(sdu, hdr + t.length);
-    return hdr + t.length + sdu.length;
+    const n = hdr + t.length + sdu.length;
+    if (shim.lenAt !== undefined) {
+      const v = n - shim.len + (shim.lenSub ?? 0); // the header's length field follows the rewrite
+      d[shim.lenAt] = v >> 8;
+      d[shim.lenAt + 1] = v & 0xff;
+    }
+    return n;
   }
 }

@@ -47,6 +47,12 @@ export interface FastTxSpec {
    * and over a unicast layer the flow's DT PCI after it.
    */
   header: number[];
+  /**
+   * A big-endian u16 length field in the header (Ethernet shims): set to
+   * the sealed SDU's length plus `lenAdd` per packet.
+   */
+  lenAt?: number;
+  lenAdd?: number;
   /** Cipher NID (0: clear). */
   cipherNid: number;
   /** Key, hex (with a cipher). */
@@ -175,6 +181,8 @@ interface Slot {
   mtu: number;
   buf: Uint8Array;
   hdr: number;
+  lenAt: number;
+  lenAdd: number;
 }
 
 /** Worker side: the routes, the slots and the per-packet work. */
@@ -222,6 +230,8 @@ export class FastTxTable {
           mtu: s.mtu,
           buf,
           hdr: s.header.length,
+          lenAt: s.lenAt ?? -1,
+          lenAdd: s.lenAdd ?? 0,
         };
       }
     });
@@ -265,6 +275,11 @@ export class FastTxTable {
       const wire = s.crypt ? s.crypt.encrypt(sdu) : sdu;
       s.buf.set(wire, s.hdr); // fits: SDUs ≤ MAX_SDU, sealing adds ≤ 32 bytes
       n = s.hdr + wire.length;
+      if (s.lenAt >= 0) {
+        const v = wire.length + s.lenAdd;
+        s.buf[s.lenAt] = v >> 8;
+        s.buf[s.lenAt + 1] = v & 0xff;
+      }
     } catch {
       c[o + C_ERR]!++; // never stop the device's packet loop
       return;

@@ -37,7 +37,6 @@ import {
   throwErrno,
 } from "./libc.ts";
 import { type ChannelStats, DatagramChannel, DEFAULT_RING_SLOTS } from "./channel.ts";
-import type { FastRxControl } from "./fast_rx.ts";
 import { ChannelSocket } from "./channel_socket.ts";
 import {
   decodeSockaddr,
@@ -268,16 +267,6 @@ export class UdpSocket extends ChannelSocket<Datagram> implements DatagramSocket
   ): Promise<void> {
     const copy = opts.copy ?? true;
     return this.deliverAll((data, meta) => handler(copy ? data.slice() : data, this.#remote(meta)), opts.signal);
-  }
-
-  /** The socket's fd (owned by this socket; others may borrow a duplicate). */
-  get fd(): number {
-    return this.ch.fd;
-  }
-
-  /** Flows the Worker receives straight into a TUN device (`fast_rx.ts`). */
-  get fastRx(): FastRxControl {
-    return this.ch.fastRx;
   }
 
   // Source sockaddr → endpoint, cached so replies reuse the encoded sockaddr.

@@ -15,6 +15,8 @@ import { checkName, type LbPolicy } from "./registry.ts";
 import { int, obj, optInt, optStr, prefixArray, str, strArray } from "./validate.ts";
 import { UdpIpcp } from "../ipcp/udp/udp.ts";
 import { UnicastIpcp } from "../ipcp/unicast/unicast.ts";
+import { EthIpcp } from "../ipcp/eth/eth.ts";
+import type { FastShim } from "../ipcp/common/fast.ts";
 import { borrowFd, readProcessMemory } from "../io/pidfd.ts";
 import { isTunFd } from "../../bridges/linux/tun.ts";
 import { libc } from "../io/libc.ts";
@@ -47,6 +49,10 @@ function grantReply(g: FlowGrant): Msg {
 
 function needHello(app: AppConn): void {
   if (!app.ready) throw new OuroError(Errno.EPERM, "Bad request: say hello first");
+}
+
+function isFastShim(i: unknown): i is FastShim {
+  return i instanceof UdpIpcp || i instanceof EthIpcp;
 }
 
 const OPS: Record<string, Handler> = {
@@ -313,13 +319,14 @@ const OPS: Record<string, Handler> = {
       throw new OuroError(Errno.ENOTALLOC, `Cannot take a fast path: flow ${flowId} is not allocated to this process`);
     }
     const ipcp = f.ipcp;
-    // over a unicast layer: the N−1 flow of the next hop must be on a udp layer
+    // over a unicast layer: the N−1 flow of the next hop must be on a shim (udp, eth)
     const uni = ipcp instanceof UnicastIpcp ? ipcp.fastInfo(flowId) : undefined;
-    const low = ipcp instanceof UdpIpcp ? ipcp : uni && d.broker.flows.get(uni.fd)?.ipcp;
-    if (!(low instanceof UdpIpcp) || (ipcp instanceof UnicastIpcp && !uni)) {
+    const below = ipcp instanceof UnicastIpcp ? uni && d.broker.flows.get(uni.fd)?.ipcp : ipcp;
+    const low = isFastShim(below) ? below : undefined;
+    if (!low || (ipcp instanceof UnicastIpcp && !uni)) {
       const why = ipcp instanceof UnicastIpcp
-        ? uni ? "its next hop is not on a udp layer" : "it has no route"
-        : "it is not on a udp or unicast layer";
+        ? uni ? "its next hop is not on a udp or Ethernet layer" : "it has no route"
+        : "it is not on a udp, Ethernet or unicast layer";
       throw new OuroError(Errno.ENOTSUP, `Cannot take a fast path for flow ${flowId}: ${why}`);
     }
     const send = low.fastSendInfo(uni ? uni.fd : flowId);
@@ -351,14 +358,15 @@ const OPS: Record<string, Handler> = {
       libc().close(tunFd);
       throw new OuroError(Errno.EINVAL, "Cannot take a fast path: tunFd is not a TUN device");
     }
-    const header = new Uint8Array(4 + (uni?.pci.length ?? 0));
-    new DataView(header.buffer).setUint32(0, send.dEid);
+    const header = new Uint8Array(send.header.length + (uni?.pci.length ?? 0));
+    header.set(send.header);
     if (uni) {
-      header.set(uni.pci, 4);
+      header.set(uni.pci, send.header.length);
       await low.fastInstall({
         id: flowId,
+        shim: send.shim,
         // DT packets for us may come in on any of the unicast IPCP's N−1 flows there
-        eids: uni.dtFds.filter((fd) => d.broker.flows.get(fd)?.ipcp === low),
+        keys: uni.dtFds.filter((fd) => d.broker.flows.get(fd)?.ipcp === low).map((fd) => low.fastSendInfo(fd).key),
         dt: {
           len: uni.off.len,
           match: [{ at: 0, bytes: [...uni.self] }, { at: uni.off.eid, bytes: [...uni.eidBytes] }],
@@ -370,7 +378,9 @@ const OPS: Record<string, Handler> = {
         pass,
         sources,
       });
-    } else await low.fastInstall({ id: flowId, eids: [flowId], tunFd, cipherNid, key, pass, sources });
+    } else {
+      await low.fastInstall({ id: flowId, shim: send.shim, keys: [send.key], tunFd, cipherNid, key, pass, sources });
+    }
     f.fast = low;
     f.onFree = () => low.fastRemove(flowId);
     const hop = uni && d.broker.flows.get(uni.fd);
@@ -386,7 +396,15 @@ const OPS: Record<string, Handler> = {
         d.broker.flowDeallocated(flowId);
       };
     }
-    return { pid: Deno.pid, fd: send.fd, dst: toHex(send.dst), header: toHex(header) };
+    return {
+      pid: Deno.pid,
+      fd: send.fd,
+      dst: toHex(send.dst),
+      header: toHex(header),
+      // a length field in the shim header counts the DT PCI too
+      lenAt: send.lenAt,
+      lenAdd: send.lenAt === undefined ? undefined : (send.lenAdd ?? 0) + (uni?.pci.length ?? 0),
+    };
   },
   "flow.fast.stats"(d, app, m) {
     needHello(app);

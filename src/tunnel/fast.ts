@@ -123,6 +123,8 @@ export class FastPaths {
         fd: info.fd,
         dst: [...info.dst],
         header: [...info.header],
+        lenAt: info.lenAt,
+        lenAdd: info.lenAdd,
         cipherNid: info.cipherNid,
         key: info.key,
         mtu: peer.cfg.mtu,

@@ -6,11 +6,35 @@
  */
 import { Errno, OuroError } from "../../lib/errors.ts";
 import type { LayerInfo } from "../types.ts";
+import type { FastRxCounters, FastRxSpec } from "../../io/fast_rx.ts";
+import type { FastRxFds } from "./fast.ts";
 
-/** Base of the shim IPCPs: the operations they refuse. */
+/** Base of the shim IPCPs: the operations they refuse, and their fast receive paths. */
 export abstract class ShimIpcp {
   /** The IPCP type, as named in the refusals. */
   abstract readonly type: string;
+  /** TUN fds (borrowed by the IRMd) of flows received by the fast path. */
+  protected abstract readonly fast: FastRxFds;
+
+  /**
+   * Receive flow `spec.id` straight into a TUN device in the I/O Worker
+   * (decrypted, source-checked; other SDUs still come the normal way, in
+   * clear). Takes ownership of `spec.tunFd`, closed by
+   * {@link ShimIpcp.fastRemove} (called when a flow of this IPCP ends).
+   */
+  fastInstall(spec: FastRxSpec): Promise<void> {
+    return this.fast.install(spec);
+  }
+
+  /** Counters of a flow's fast receive path, if it has one. */
+  fastCounters(flowId: number): FastRxCounters | undefined {
+    return this.fast.counters(flowId);
+  }
+
+  /** Stop the fast receive path of flow `flowId` (if any) and close its device fd. */
+  fastRemove(flowId: number): void {
+    this.fast.remove(flowId);
+  }
 
   /** Refused: shims only bootstrap. */
   enroll(): Promise<LayerInfo> {

@@ -24,6 +24,8 @@
  * ```
  * @module
  */
+import { FastRxFds, type FastShim, type FastShimInfo } from "../common/fast.ts";
+import { libc } from "../../io/libc.ts";
 import { ShimIpcp } from "../common/shim.ts";
 import { DecodeError, Errno, OuroError } from "../../lib/errors.ts";
 import { bytesEqual, HashAlgo, hashLen, shortHash } from "../../lib/hash.ts";
@@ -89,7 +91,7 @@ function isMac(b: Uint8Array, m: Uint8Array, off: number): boolean {
 }
 
 /** An eth-dix or eth-llc IPCP; see the module documentation. */
-export class EthIpcp extends ShimIpcp implements Ipcp {
+export class EthIpcp extends ShimIpcp implements Ipcp, FastShim {
   state: IpcpStateName = "BOOT";
   layer: LayerInfo | undefined;
   /** Counters (live). */
@@ -107,6 +109,8 @@ export class EthIpcp extends ShimIpcp implements Ipcp {
   #hashLen = 32;
   #mac: Uint8Array = new Uint8Array(6);
   #flows: EthFlowTable | undefined;
+  /** TUN fds (borrowed by the IRMd) of flows received by the fast path. */
+  protected readonly fast = new FastRxFds(() => this.name, () => this.#link?.fastRx);
   #tx: EthSender | undefined;
   #txBuf: Uint8Array = EMPTY;
 
@@ -371,7 +375,45 @@ export class EthIpcp extends ShimIpcp implements Ipcp {
   }
 
   flowDealloc(flowId: number): void {
+    this.fastRemove(flowId);
     this.#flows?.drop(flowId);
+  }
+
+  // ---- fast path ----------------------------------------------------------
+
+  /**
+   * How to send on flow `flowId` without this thread (the packet socket to
+   * borrow, bound to the interface; the data header with its length field
+   * to fill) and how its frames to us look (the key: DIX eid, or LLC SAPs).
+   * @throws OuroError ENOTALLOC when the flow is unknown or not yet allocated, ENOTSUP on a fake link
+   */
+  fastSendInfo(flowId: number): FastShimInfo {
+    const f = this.#flows?.get(flowId), link = this.#link, fr = this.#fr;
+    if (!f || !f.header || !link || !fr) {
+      throw new OuroError(Errno.ENOTALLOC, `Cannot take a fast path: flow ${flowId} is not allocated on ${this.name}`);
+    }
+    if (link.fd === undefined || !link.fastRx) {
+      throw new OuroError(Errno.ENOTSUP, `Cannot take a fast path: ${this.name} has no packet socket`);
+    }
+    // what the peer puts in front of frames to us: its header toward our id
+    const toUs = fr.dataHeader(this.#mac, f.remoteMac, f.localId, f.remoteId);
+    const dix = fr.kind === "dix";
+    return {
+      fd: link.fd,
+      dst: new Uint8Array(0),
+      header: f.header.slice(),
+      lenAt: dix ? 16 : 12,
+      lenAdd: dix ? 0 : 3,
+      shim: {
+        len: fr.hdrLen,
+        keyAt: 14,
+        keyLen: 2,
+        head: dix ? [{ at: 12, bytes: [toUs[12]!, toUs[13]!] }] : [{ at: 16, bytes: [toUs[16]!] }],
+        lenAt: dix ? 16 : 12,
+        lenSub: dix ? 0 : 3,
+      },
+      key: (toUs[14]! << 8) | toUs[15]!,
+    };
   }
 
   // ---- packet path --------------------------------------------------------
@@ -500,11 +542,13 @@ export class EthIpcp extends ShimIpcp implements Ipcp {
     this.state = "SHUTDOWN";
     this.#names.close();
     this.#flows?.clear();
+    const fastFds = this.fast.takeAll();
     const link = this.#link;
     if (link) {
       await link.close();
       await this.#rxLoop?.catch(() => {});
     }
+    for (const fd of fastFds) libc().close(fd);
     await this.#tx?.drained();
   }
 }

@@ -7,6 +7,7 @@
  */
 import { PacketSocket } from "../../io/packet_socket.ts";
 import { ETH_P_ALL } from "../../io/libc.ts";
+import type { FastRxControl } from "../../io/fast_rx.ts";
 
 /** Ethertype value of 802.2 LLC frames in the Linux stack (`ETH_P_802_2`). */
 export const ETH_P_802_2 = 0x0004;
@@ -46,6 +47,10 @@ export interface EthLink {
   stats(): EthLinkStats;
   /** Release the interface. Idempotent. */
   close(): Promise<void>;
+  /** The packet socket's fd (real links only: for a fast path). */
+  readonly fd?: number;
+  /** The I/O Worker's fast receive path (real links only). */
+  readonly fastRx?: FastRxControl;
 }
 
 /** What an IPCP asks of a link opener. */

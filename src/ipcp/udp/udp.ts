@@ -29,7 +29,8 @@ import type { Logger } from "../../lib/log.ts";
 import type { QosSpec } from "../../lib/qos.ts";
 import { UdpSocket } from "../../io/udp.ts";
 import { encodeSockaddr, type IpEndpoint } from "../../io/sockaddr.ts";
-import type { FastRxSpec } from "../../io/fast_rx.ts";
+import { UDP_SHIM } from "../../io/fast_rx.ts";
+import { FastRxFds, type FastShim, type FastShimInfo } from "../common/fast.ts";
 import { libc } from "../../io/libc.ts";
 import {
   type BootstrapConf,
@@ -135,7 +136,7 @@ function errCode(e: unknown): number {
 }
 
 /** A udp4 or udp6 IPCP; see the module documentation. */
-export class UdpIpcp extends ShimIpcp implements Ipcp {
+export class UdpIpcp extends ShimIpcp implements Ipcp, FastShim {
   state: IpcpStateName = "BOOT";
   layer: LayerInfo | undefined;
   readonly #c = {
@@ -168,7 +169,7 @@ export class UdpIpcp extends ShimIpcp implements Ipcp {
   readonly #flows = new Map<number, UdpFlow>();
   readonly #reqs = new ReqCache();
   /** TUN fds (borrowed by the IRMd) of flows received by the fast path. */
-  readonly #fastFds = new Map<number, number>();
+  protected readonly fast = new FastRxFds(() => this.name, () => this.#sock?.fastRx);
   readonly #txBuf: Uint8Array;
   #tx: HeldSender | undefined;
 
@@ -486,64 +487,24 @@ export class UdpIpcp extends ShimIpcp implements Ipcp {
 
   /**
    * How to send on flow `flowId` without this thread: the socket fd (to
-   * borrow), the peer's sockaddr and its eid to put in front.
+   * borrow), the peer's sockaddr and its eid to put in front; and how its
+   * datagrams to us look.
    * @throws OuroError ENOTALLOC when the flow is unknown or not yet allocated
    */
-  fastSendInfo(flowId: number): { fd: number; dst: Uint8Array; dEid: number } {
+  fastSendInfo(flowId: number): FastShimInfo {
     const f = this.#flows.get(flowId), sock = this.#sock;
     if (f === undefined || f.dEid < 0 || !sock) {
       throw new OuroError(Errno.ENOTALLOC, `Cannot take a fast path: flow ${flowId} is not allocated on ${this.name}`);
     }
-    return { fd: sock.fd, dst: encodeSockaddr(f.remote, this.#family === 4 ? 2 : 10), dEid: f.dEid };
-  }
-
-  /**
-   * Receive flow `spec.id` straight into a TUN device in the I/O Worker
-   * (decrypted, source-checked; other SDUs still come the normal way, in
-   * clear). Takes ownership of `spec.tunFd`, closed by
-   * {@link UdpIpcp.fastRemove} (called when a flow of this IPCP ends).
-   */
-  async fastInstall(spec: FastRxSpec): Promise<void> {
-    const sock = this.#sock;
-    if (!sock) {
-      libc().close(spec.tunFd);
-      throw new OuroError(Errno.EIPCPSTATE, `Cannot take a fast path: ${this.name} is not running`);
-    }
-    const old = this.#fastFds.get(spec.id);
-    this.#fastFds.set(spec.id, spec.tunFd);
-    await sock.fastRx.install(spec);
-    if (old !== undefined && old !== spec.tunFd) libc().close(old);
-  }
-
-  /** {@link UdpIpcp.fastSendInfo} and {@link UdpIpcp.fastInstall} for a flow of this IPCP. */
-  async fastPath(
-    flowId: number,
-    rx: Omit<FastRxSpec, "id" | "eids">,
-  ): Promise<{ fd: number; dst: Uint8Array; dEid: number }> {
-    let info;
-    try {
-      info = this.fastSendInfo(flowId);
-    } catch (e) {
-      libc().close(rx.tunFd);
-      throw e;
-    }
-    await this.fastInstall({ ...rx, id: flowId, eids: [flowId] });
-    return info;
-  }
-
-  /** Counters of a flow's fast receive path, if it has one. */
-  fastCounters(flowId: number) {
-    return this.#sock?.fastRx.counters(flowId);
-  }
-
-  /** Stop the fast receive path of flow `flowId` (if any) and close its device fd. */
-  fastRemove(flowId: number): void {
-    const fd = this.#fastFds.get(flowId);
-    if (fd === undefined) return;
-    this.#fastFds.delete(flowId);
-    // close the device fd only once the Worker no longer writes to it
-    const close = () => libc().close(fd);
-    this.#sock?.fastRx.remove(flowId).then(close, close) ?? close();
+    const header = new Uint8Array(UDP_EID_LEN);
+    new DataView(header.buffer).setUint32(0, f.dEid);
+    return {
+      fd: sock.fd,
+      dst: encodeSockaddr(f.remote, this.#family === 4 ? 2 : 10),
+      header,
+      shim: UDP_SHIM,
+      key: flowId,
+    };
   }
 
   flowDealloc(flowId: number): void {
@@ -650,8 +611,7 @@ export class UdpIpcp extends ShimIpcp implements Ipcp {
     this.state = "SHUTDOWN";
     for (const f of this.#flows.values()) this.#stopResend(f);
     this.#flows.clear();
-    const fastFds = [...this.#fastFds.values()];
-    this.#fastFds.clear();
+    const fastFds = this.fast.takeAll();
     this.#reqs.clear();
     const sock = this.#sock;
     if (sock) {
