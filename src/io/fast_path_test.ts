@@ -150,6 +150,17 @@ Deno.test("fast tx: routes by longest match, seals, sends eid ‖ SDU; control S
     const k = ctl.counters(3);
     assertEquals([k.packets, k.bytes, k.errors], [2, pkt.length + control.length, 0]);
 
+    // a header with a length field (as Ethernet shims have): set per packet
+    const fd2 = c.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    await withPump(() => table.poll(), () =>
+      ctl.install({ slot: 4, fd: fd2, dst: [...dst], header: [9, 9, 0, 0], lenAt: 2, lenAdd: 5, cipherNid: 1018, key: toHex(KEY), mtu: 100 }));
+    assert(ctl.send(4, control));
+    table.poll();
+    const withLen = await receive();
+    assertEquals([withLen[0], withLen[1]], [9, 9]);
+    assertEquals((withLen[2]! << 8) | withLen[3]!, withLen.length - 4 + 5);
+    assertBytes(rx.decrypt(withLen.subarray(4))!, control);
+    await withPump(() => table.poll(), () => ctl.remove(4));
     await withPump(() => table.poll(), () => ctl.remove(3)); // closes the socket
     assertEquals(table.size, 0);
     assertEquals(table.process(pkt), false);
@@ -201,6 +212,56 @@ Deno.test("fast rx over a unicast layer: finds the flow by DT address and eid; E
     assertEquals(ctl.counters(41)!.packets, 2);
     assertBytes(await Deno.readFile(path), Uint8Array.from([...pkt, ...pkt]));
     fuzzDecoder((b) => table.process(b), [dgram(5, pci([2, 0, 0, 10], 0, 0x77), pkt)], 2000, 9);
+  } finally {
+    libc().close(fd);
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("fast rx over Ethernet: the header's length field bounds a padded frame, and follows a rewrite", async () => {
+  const path = await Deno.makeTempFile();
+  const fd = libc().open(new TextEncoder().encode(path + "\0"), O_WRONLY | O_APPEND | O_CREAT);
+  try {
+    const shared = fastRxShared();
+    const table = new FastRxTable(shared);
+    const ctl = new FastRxControl(shared, () => {});
+    // eth-dix: dst(6) src(6) ethertype 0xa000 eid(2) length(2) payload
+    const shim = { len: 18, keyAt: 14, keyLen: 2, head: [{ at: 12, bytes: [0xa0, 0x00] }], lenAt: 16, lenSub: 0 };
+    await withPump(() => table.poll(), () =>
+      ctl.install({
+        id: 9,
+        shim,
+        keys: [0x0102],
+        tunFd: fd,
+        cipherNid: 1018,
+        key: toHex(KEY),
+        pass: "5a".repeat(16),
+        sources: [{ family: 4, network: [10, 9, 0, 0], bits: 24 }],
+      }));
+    const tx = new PacketCrypt(1018, KEY);
+    const frame = (sdu: Uint8Array, pad = 0, ethertype = 0xa000) => {
+      const sealed = tx.encrypt(sdu);
+      const f = new Uint8Array(18 + sealed.length + pad);
+      f.set([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, ethertype >> 8, ethertype & 0xff, 1, 2, sealed.length >> 8, sealed.length & 0xff]);
+      f.set(sealed, 18);
+      return f;
+    };
+    const pkt = ip4([10, 9, 0, 2], [10, 9, 0, 1], 30);
+    assertEquals(table.process(frame(pkt, 30)), -1, "padded to the minimum: only `length` bytes are the packet");
+    assertBytes(await Deno.readFile(path), pkt);
+    const other = frame(pkt, 0, 0x0800);
+    assertEquals(table.process(other), other.length, "another Ethertype: not ours");
+    const lying = frame(pkt);
+    lying[17] = 0xff; // says longer than the frame
+    assertEquals(table.process(lying), -1);
+    // a control SDU comes back in clear behind the token, with the length field rewritten
+    const control = new Uint8Array([0x05, 0, 0, 0, 1]);
+    const c = frame(control, 20);
+    const n = table.process(c);
+    assertEquals(n, 18 + 16 + control.length);
+    assertEquals((c[16]! << 8) | c[17]!, 16 + control.length);
+    assertBytes(c.subarray(18 + 16, n), control);
+    fuzzDecoder((b) => table.process(b), [frame(pkt, 10), frame(control)], 2000, 11);
   } finally {
     libc().close(fd);
     await Deno.remove(path);
