@@ -38,6 +38,22 @@ async function withPump<T>(poll: () => void, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A file standing in for the TUN device, and a fresh fast receive table with its control. */
+async function withDevice(
+  fn: (d: { fd: number; path: string; table: FastRxTable; ctl: FastRxControl }) => Promise<void>,
+): Promise<void> {
+  const path = await Deno.makeTempFile();
+  const fd = libc().open(new TextEncoder().encode(path + "\0"), O_WRONLY | O_APPEND | O_CREAT);
+  assert(fd >= 0);
+  try {
+    const shared = fastRxShared();
+    await fn({ fd, path, table: new FastRxTable(shared), ctl: new FastRxControl(shared, () => {}) });
+  } finally {
+    libc().close(fd);
+    await Deno.remove(path);
+  }
+}
+
 Deno.test("fast rx: decrypts, checks sources by longest match, writes IP to the device, passes control in clear", async () => {
   const path = await Deno.makeTempFile();
   const fd = libc().open(new TextEncoder().encode(path + "\0"), O_WRONLY | O_APPEND | O_CREAT);
@@ -170,12 +186,7 @@ Deno.test("fast tx: routes by longest match, seals, sends eid ‖ SDU; control S
 });
 
 Deno.test("fast rx over a unicast layer: finds the flow by DT address and eid; ECN marks go the normal way", async () => {
-  const path = await Deno.makeTempFile();
-  const fd = libc().open(new TextEncoder().encode(path + "\0"), O_WRONLY | O_APPEND | O_CREAT);
-  try {
-    const shared = fastRxShared();
-    const table = new FastRxTable(shared);
-    const ctl = new FastRxControl(shared, () => {});
+  await withDevice(async ({ fd, path, table, ctl }) => {
     // DT PCI of 15 bytes: dst (4) qc ttl ecn eid (8); our address 0x0a000002, our eid 0x77
     const dt = { len: 15, match: [{ at: 0, bytes: [2, 0, 0, 10] }, { at: 7, bytes: [0x77, 0, 0, 0, 0, 0, 0, 0] }], ecnAt: 6 };
     await withPump(() => table.poll(), () =>
@@ -212,19 +223,11 @@ Deno.test("fast rx over a unicast layer: finds the flow by DT address and eid; E
     assertEquals(ctl.counters(41)!.packets, 2);
     assertBytes(await Deno.readFile(path), Uint8Array.from([...pkt, ...pkt]));
     fuzzDecoder((b) => table.process(b), [dgram(5, pci([2, 0, 0, 10], 0, 0x77), pkt)], 2000, 9);
-  } finally {
-    libc().close(fd);
-    await Deno.remove(path);
-  }
+  });
 });
 
 Deno.test("fast rx over Ethernet: the header's length field bounds a padded frame, and follows a rewrite", async () => {
-  const path = await Deno.makeTempFile();
-  const fd = libc().open(new TextEncoder().encode(path + "\0"), O_WRONLY | O_APPEND | O_CREAT);
-  try {
-    const shared = fastRxShared();
-    const table = new FastRxTable(shared);
-    const ctl = new FastRxControl(shared, () => {});
+  await withDevice(async ({ fd, path, table, ctl }) => {
     // eth-dix: dst(6) src(6) ethertype 0xa000 eid(2) length(2) payload
     const shim = { len: 18, keyAt: 14, keyLen: 2, head: [{ at: 12, bytes: [0xa0, 0x00] }], lenAt: 16, lenSub: 0 };
     await withPump(() => table.poll(), () =>
@@ -262,8 +265,5 @@ Deno.test("fast rx over Ethernet: the header's length field bounds a padded fram
     assertEquals((c[16]! << 8) | c[17]!, 16 + control.length);
     assertBytes(c.subarray(18 + 16, n), control);
     fuzzDecoder((b) => table.process(b), [frame(pkt, 10), frame(control)], 2000, 11);
-  } finally {
-    libc().close(fd);
-    await Deno.remove(path);
-  }
+  });
 });
