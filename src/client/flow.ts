@@ -322,7 +322,7 @@ export class Flow {
   }
 
   /**
-   * @internal Fast path for a tunnel on a udp layer: the IRMd's I/O Worker
+   * @internal Fast path for a tunnel on a udp or Ethernet layer (or a unicast layer on one): the IRMd's I/O Worker
    * writes this flow's received IP packets (decrypted, with a source whose
    * longest match in `sources` is not marked `other`) straight to the TUN
    * device `tunFd`, and passes other SDUs here already decrypted. Returns
@@ -332,7 +332,7 @@ export class Flow {
    * go that way, sealed by one context. Without ptrace rights over the
    * IRMd the socket cannot be borrowed (`fd` -1): receiving is fast all the
    * same, and sends keep going through the IRMd.
-   * @throws OuroError ENOTSUP (not a udp layer), EPERM (no rights), …
+   * @throws OuroError ENOTSUP (not such a layer), EPERM (no rights), …
    */
   async fastPath(tunFd: number, sources: FastPrefix[]): Promise<FastSendInfo> {
     this.#passToken = crypto.getRandomValues(new Uint8Array(16));

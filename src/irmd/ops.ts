@@ -288,10 +288,11 @@ const OPS: Record<string, Handler> = {
     d.broker.dealloc(app, int(m, "flowId", 1, 0xffffffff));
   },
   /**
-   * Fast path of a tunnel's flow on a udp layer: the IRMd borrows the
-   * app's TUN fd and has the udp Worker write the flow's received IP
-   * packets there; the app gets the socket fd, peer address and eid to
-   * send without the IRMd (it borrows the fd itself).
+   * Fast path of a tunnel's flow on a shim layer (udp, eth) or a unicast
+   * layer on one: the IRMd borrows the app's TUN fd and has the shim's I/O
+   * Worker write the flow's received IP packets there; the app gets the
+   * socket fd, peer address and header to send without the IRMd (it
+   * borrows the fd itself).
    */
   /** A fresh random value for the next `flow.fast` (see there). */
   "flow.fast.nonce"(_d, app) {

@@ -44,8 +44,8 @@ const ABOUT = `Carry IP packets (or Ethernet frames) over Ouroboros flows.
   show    peers, flows (cipher, rtt, fast path), bytes, drops
   check   validate CONFIG and print what it sets up
 
-Flows over a udp layer, or a unicast layer on one, take the fast path when
-run as root: packets go between the device and the network in I/O Workers,
+Flows over a udp or Ethernet layer, or a unicast layer on one, take the fast
+path when run as root: packets go between the device and the network in I/O Workers,
 never through the IRMd's or the tunnel's main thread. OURO_FAST_PATH=0 turns
 it off.`;
 

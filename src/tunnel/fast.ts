@@ -1,5 +1,5 @@
 /**
- * The tunnel's fast path (flows on a udp layer, TUN mode): received
+ * The tunnel's fast path (flows on a udp or Ethernet layer, or a unicast layer on one; TUN mode): received
  * packets go from the IRMd's udp I/O Worker straight to the device, and
  * the device's Worker seals and sends packets itself through the IRMd's
  * socket (`src/io/fast_rx.ts`, `src/io/fast_tx.ts`). This class sets a

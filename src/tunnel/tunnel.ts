@@ -60,7 +60,7 @@ export interface TunnelOptions {
   /** Override engine tunables (tests). */
   timing?: Partial<TunnelTiming>;
   /**
-   * Let flows on a udp layer take the fast path (received packets go from
+   * Let flows on a udp or Ethernet (or unicast) layer take the fast path (received packets go from
    * the IRMd's I/O Worker straight to the device; sends skip the IRMd).
    * Default: on, unless the environment has `OURO_FAST_PATH=0`.
    */
