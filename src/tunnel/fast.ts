@@ -76,11 +76,12 @@ export class FastPaths {
   async poll(peer: Peer, link: Link): Promise<void> {
     const f = link.fast, tx = f && f.slot >= 0 ? this.#fastTx.counters(f.slot) : undefined;
     if (f && tx) {
+      peer.counters.dropFast += tx.errors - f.tx.errors;
       peer.counters.txPackets += tx.packets - f.tx.packets;
       peer.counters.txBytes += tx.bytes - f.tx.bytes;
       link.txBytes += tx.bytes - f.tx.bytes;
       if (tx.packets > f.tx.packets) peer.counters.lastTxAt = Math.max(peer.counters.lastTxAt, tx.lastTxMs);
-      f.tx = { packets: tx.packets, bytes: tx.bytes };
+      f.tx = { packets: tx.packets, bytes: tx.bytes, errors: tx.errors };
     }
     const c = await link.flow.fastRxStats?.();
     const was = link.fast?.rx;
@@ -88,9 +89,10 @@ export class FastPaths {
     peer.counters.rxPackets += c.packets - was.packets;
     peer.counters.rxBytes += c.bytes - was.bytes;
     peer.counters.dropSpoofed += c.spoofed - was.spoofed;
+    peer.counters.dropFast += c.badCrypto - was.badCrypto;
     link.rxBytes += c.bytes - was.bytes;
     if (c.lastRxMs > was.lastRxMs) peer.counters.lastRxAt = Math.max(peer.counters.lastRxAt, c.lastRxMs);
-    link.fast!.rx = { packets: c.packets, bytes: c.bytes, spoofed: c.spoofed, lastRxMs: c.lastRxMs };
+    link.fast!.rx = { packets: c.packets, bytes: c.bytes, spoofed: c.spoofed, badCrypto: c.badCrypto, lastRxMs: c.lastRxMs };
   }
 
   /** Put `link` on the fast path: received packets and sends bypass the IRMd and this thread. */
@@ -108,7 +110,10 @@ export class FastPaths {
       return;
     }
     // the IRMd receives for us from now on; we send ourselves when we could borrow its socket
-    const fresh = { rx: { packets: 0, bytes: 0, spoofed: 0, lastRxMs: 0 }, tx: { packets: 0, bytes: 0 } };
+    const fresh = {
+      rx: { packets: 0, bytes: 0, spoofed: 0, badCrypto: 0, lastRxMs: 0 },
+      tx: { packets: 0, bytes: 0, errors: 0 },
+    };
     if (info.fd < 0) {
       this.#slots.delete(slot);
       link.fast = { slot: -1, ...fresh };

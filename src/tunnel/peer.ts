@@ -74,8 +74,8 @@ export interface Link {
   /** On the fast path: the device Worker's send slot (-1: sends go through the IRMd), and the counters as last seen. */
   fast?: {
     slot: number;
-    rx: { packets: number; bytes: number; spoofed: number; lastRxMs: number };
-    tx: { packets: number; bytes: number };
+    rx: { packets: number; bytes: number; spoofed: number; badCrypto: number; lastRxMs: number };
+    tx: { packets: number; bytes: number; errors: number };
   };
 }
 
@@ -121,6 +121,11 @@ export interface PeerCounters {
   dropDevice: number;
   /** Dropped: malformed SDUs from the peer. */
   dropMalformed: number;
+  /**
+   * Dropped on the fast path: the socket refused them (its buffer full)
+   * on the way out, or they failed authentication on the way in.
+   */
+  dropFast: number;
   /** ICMP "too big" errors sent back. */
   icmpTooBig: number;
   /** IPv4 packets fragmented to fit the peer's MTU. */
@@ -146,6 +151,7 @@ export class Peer {
     dropSpoofed: 0,
     dropTooBig: 0,
     dropDevice: 0,
+    dropFast: 0,
     dropMalformed: 0,
     icmpTooBig: 0,
     fragmented: 0,

@@ -57,6 +57,8 @@ export interface PeerStatus {
   dropTooBig: number;
   dropDevice: number;
   dropMalformed: number;
+  /** Dropped on the fast path (socket full on send, failed authentication on receive). */
+  dropFast: number;
   icmpTooBig: number;
   fragmented: number;
   /** ms since epoch, 0 = never. */
@@ -175,6 +177,7 @@ export function formatStatus(s: TunnelStatus, now: number): string {
       p.dropTooBig ? `${p.dropTooBig} too big (${p.icmpTooBig} ICMP sent)` : "",
       p.dropDevice ? `${p.dropDevice} device full` : "",
       p.dropMalformed ? `${p.dropMalformed} malformed` : "",
+      p.dropFast ? `${p.dropFast} on the fast path` : "",
     ].filter(Boolean);
     if (pd.length) out.push(`  dropped: ${pd.join(", ")}`);
     if (p.fragmented) out.push(`  fragmented: ${p.fragmented} IPv4 packets`);
