@@ -81,7 +81,7 @@ async function withTwoHosts(
   layer: string,
   irmdConf: (me: "a" | "b", l: Link) => string,
   fn: (h: TwoHosts) => Promise<void>,
-  b: { env?: Record<string, string>; wrap?: string[] } = {},
+  b: { env?: Record<string, string>; wrap?: string[]; peerExtra?: string } = {},
 ): Promise<void> {
   const topo = await Topology.create(prefix, ["a", "b"]);
   const dir = await Deno.makeTempDir({ prefix: `ouro-tunnel-${prefix}-` });
@@ -91,8 +91,8 @@ async function withTwoHosts(
     const l = await topo.link("a", "b");
     const ns = { a: topo.nsOf("a"), b: topo.nsOf("b") };
     for (const me of ["a", "b"] as const) await Deno.writeTextFile(`${dir}/irmd-${me}.toml`, irmdConf(me, l));
-    await Deno.writeTextFile(`${dir}/1.toml`, tunnelConfig(1, layer, [2]));
-    await Deno.writeTextFile(`${dir}/2.toml`, tunnelConfig(2, layer, [1]));
+    await Deno.writeTextFile(`${dir}/1.toml`, tunnelConfig(1, layer, [2]) + (b.peerExtra ?? ""));
+    await Deno.writeTextFile(`${dir}/2.toml`, tunnelConfig(2, layer, [1]) + (b.peerExtra ?? ""));
     const da = await TestDaemon.start({ netns: ns.a, args: ["--config", `${dir}/irmd-a.toml`] });
     daemons.push(da);
     const db = await TestDaemon.start({ netns: ns.b, args: ["--config", `${dir}/irmd-b.toml`] });
@@ -229,6 +229,32 @@ for (
     assertEquals(await fast(ns.b, db.rundir, "ouro2"), [...bWants]);
     console.log(`fast ↔ ${what}: 8 MB TCP b→a ${mbps.toFixed(0)} Mbit/s, a→b ${mbps2.toFixed(0)} Mbit/s, hashes match`);
   }, { env, wrap: [...wrap] }));
+
+Deno.test({
+  name: "tunnel (net): a peer with a voice class: both flows on the fast path, this thread classifies, nothing lost",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, () =>
+  withTwoHosts("tq", "wan", udpConf, async ({ ns, da, db }) => {
+    // EF traffic gets its own flow; with two classes the device Worker leaves routing to the main thread
+    await pingUntil(ns.a, "10.9.0.2", 15000);
+    const ef = await sh(["ping", "-c", "5", "-i", "0.2", "-Q", "0xb8", "10.9.0.2"], ns.a);
+    assertEquals(ef.code, 0, ef.out + ef.err);
+    const mbps = await transfer(ns.b, ns.a, "10.9.0.1", 8_000_000);
+    for (const [n, d, name] of [[ns.a, da, "ouro1"], [ns.b, db, "ouro2"]] as const) {
+      let flows: { class: string; fastPath: boolean; fastSend: boolean }[] = [];
+      for (let i = 0; i < 25; i++) {
+        flows = JSON.parse(await show(n, d.rundir, name)).peers[0].flows;
+        if (flows.length === 2 && flows.every((f) => f.fastSend)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assertEquals(flows.map((f) => [f.class, f.fastPath, f.fastSend]).sort(), [["default", true, true], ["voice", true, true]].sort(), name);
+    }
+    const st = JSON.parse(await show(ns.a, da.rundir, "ouro1")).peers[0];
+    assertEquals(st.dropFast, 0, JSON.stringify(st));
+    console.log(`voice class on the fast path: EF ping ok, 8 MB TCP ${mbps.toFixed(0)} Mbit/s through the main-thread classifier`);
+  }, { peerExtra: `[[peer.class]]\nname = "voice"\nqos = "voice"\ndscp = [46]\n` }));
 
 for (const type of ["eth-dix", "eth-llc"]) Deno.test({
   name: `tunnel (net): two hosts straight over ${type} (raw Ethernet): fast path, ping, TCP both ways`,

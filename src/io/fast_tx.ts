@@ -99,7 +99,7 @@ export function fastTxShared(): FastTxShared {
   return {
     mailbox: new SharedArrayBuffer(MAILBOX_BYTES),
     counters: new SharedArrayBuffer(FAST_TX_FLOWS * FIELDS * 8),
-    ctl: PacketRing.create({ slots: 64, slotBytes: MAX_SDU, metaBytes: 4 }).buffer,
+    ctl: PacketRing.create({ slots: 256, slotBytes: MAX_SDU, metaBytes: 4 }).buffer,
   };
 }
 

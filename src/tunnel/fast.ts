@@ -21,7 +21,9 @@ import type { Logger } from "../lib/log.ts";
 import type { TunnelConfig } from "./config.ts";
 import type { Link, Peer } from "./peer.ts";
 import type { Prefix } from "./router.ts";
-import { FlowWriteError } from "./transport.ts";
+
+/** Longest wait for room in the ring into the device Worker, ms. */
+const SEND_WAIT_MAX_MS = 100;
 
 function wanted(): boolean {
   try {
@@ -169,14 +171,29 @@ export class FastPaths {
     return this.#fastTx.routes(routes);
   }
 
-  /** Send one SDU on `link`: through the device Worker when it is on the fast path. */
-  write(link: Link, sdu: Uint8Array): Promise<void> | undefined {
-    if (link.fast && link.fast.slot >= 0) {
-      if (!this.#fastTx.send(link.fast.slot, sdu)) {
-        return Promise.reject(new FlowWriteError("down", "fast path queue full"));
-      }
-      return Promise.resolve();
+  /**
+   * Send one SDU on `link` through the device Worker when it is on the fast
+   * path (undefined: it is not, use the flow).
+   */
+  write(peer: Peer, link: Link, sdu: Uint8Array): Promise<void> | undefined {
+    const f = link.fast;
+    if (!f || f.slot < 0) return undefined;
+    if (this.#fastTx.send(f.slot, sdu)) return Promise.resolve();
+    return this.#sendLater(peer, link, f.slot, sdu);
+  }
+
+  /**
+   * The ring into the device Worker is full (a burst this thread classified
+   * or fragmented): wait for it to drain rather than drop, up to a bound;
+   * then the packet is dropped and counted, the flow stays.
+   */
+  async #sendLater(peer: Peer, link: Link, slot: number, sdu: Uint8Array): Promise<void> {
+    const copy = sdu.slice();
+    for (let waited = 0; waited < SEND_WAIT_MAX_MS; waited++) {
+      await new Promise((r) => setTimeout(r, 1));
+      if (link.fast?.slot !== slot) return; // the flow left the fast path meanwhile
+      if (this.#fastTx.send(slot, copy)) return;
     }
-    return undefined;
+    peer.counters.dropFast++;
   }
 }

@@ -138,8 +138,8 @@ export class Tunnel {
   }
 
   /** Send a control SDU on `link`, ignoring failure (the flow's end shows elsewhere). */
-  #send1(link: Link, sdu: Uint8Array): void {
-    (this.#fast?.write(link, sdu) ?? link.flow.write(sdu)).catch(() => {});
+  #send1(peer: Peer, link: Link, sdu: Uint8Array): void {
+    (this.#fast?.write(peer, link, sdu) ?? link.flow.write(sdu)).catch(() => {});
   }
 
   /** The peer a destination address routes to (longest prefix match). */
@@ -287,7 +287,7 @@ export class Tunnel {
       return;
     }
     try {
-      await (this.#fast?.write(link, sdu) ?? link.flow.write(sdu));
+      await (this.#fast?.write(peer, link, sdu) ?? link.flow.write(sdu));
       link.lastTx = now;
       link.txBytes += sdu.length;
       peer.counters.txPackets++;
@@ -544,7 +544,7 @@ export class Tunnel {
       return;
     }
     if (m.type === "ping") {
-      this.#send1(link, encodeControl({ type: "pong", id: m.id }));
+      this.#send1(peer, link, encodeControl({ type: "pong", id: m.id }));
     } else if (m.type === "pong" && m.id === link.pingId && link.pingAt) {
       link.rttMs = now - link.pingAt;
       link.pingAt = 0;
@@ -572,7 +572,7 @@ export class Tunnel {
           link.pingId = (link.pingId + 1) >>> 0;
           link.pingAt = now;
           link.lastPingAt = now;
-          this.#send1(link, encodeControl({ type: "ping", id: link.pingId }));
+          this.#send1(peer, link, encodeControl({ type: "ping", id: link.pingId }));
         }
       }
       peer.classes.forEach((cs, i) => {
