@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/util/assert.ts";
-import type { TunDevice } from "../device.ts";
+import type { TunCounters, TunDevice } from "../device.ts";
 import { TunError } from "../errors.ts";
 import {
   decodeArp,
@@ -179,6 +179,19 @@ async function upTun(name: string, cidr: string, routes: string[] = []): Promise
   return dev;
 }
 
+/**
+ * The device's counters once `ok` holds (or after 0.5 s): the Worker counts
+ * a write after the syscall, which may already have delivered the packet.
+ */
+async function countersWhen(dev: TunDevice, ok: (c: TunCounters) => boolean): Promise<TunCounters> {
+  let c = dev.counters();
+  for (let i = 0; i < 100 && !ok(c); i++) {
+    await new Promise((r) => setTimeout(r, 5));
+    c = dev.counters();
+  }
+  return c;
+}
+
 /** ping into the TUN: the reader sees the echo request, our reply makes ping succeed. */
 async function ping(): Promise<void> {
   await using dev = await upTun("ouroping0", "10.77.0.1/24", ["10.78.0.0/16"]);
@@ -192,7 +205,7 @@ async function ping(): Promise<void> {
     assert(out.success, `ping ${peer} failed: ${dec.decode(out.stdout)}${dec.decode(out.stderr)}`);
     assert(dec.decode(out.stdout).includes("1 received"), dec.decode(out.stdout));
   }
-  const c = dev.counters();
+  const c = await countersWhen(dev, (c) => c.txPackets >= 2);
   assert(c.txPackets >= 2 && c.rxPackets >= 2 && c.txErrors === 0, JSON.stringify(c));
 }
 
@@ -231,7 +244,7 @@ async function udp(): Promise<void> {
       assertEquals(dec.decode(data), `reply ${i}`);
       assertEquals((from as Deno.NetAddr).hostname, "10.77.0.2");
     }
-    const c = dev.counters();
+    const c = await countersWhen(dev, (c) => c.txPackets >= 3);
     assertEquals(c.txPackets, 3);
     assertEquals(c.txBytes, replies.reduce((s, r) => s + r.length, 0));
   } finally {
