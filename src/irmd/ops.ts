@@ -367,7 +367,14 @@ const OPS: Record<string, Handler> = {
         id: flowId,
         shim: send.shim,
         // DT packets for us may come in on any of the unicast IPCP's N−1 flows there
-        keys: uni.dtFds.filter((fd) => d.broker.flows.get(fd)?.ipcp === low).map((fd) => low.fastSendInfo(fd).key),
+        keys: uni.dtFds.flatMap((fd) => {
+          if (d.broker.flows.get(fd)?.ipcp !== low) return [];
+          try {
+            return [low.fastSendInfo(fd).key];
+          } catch {
+            return []; // not allocated yet: its packets take the normal way
+          }
+        }),
         dt: {
           len: uni.off.len,
           match: [{ at: 0, bytes: [...uni.self] }, { at: uni.off.eid, bytes: [...uni.eidBytes] }],
