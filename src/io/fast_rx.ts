@@ -22,6 +22,7 @@
  * @module
  */
 import { PacketCrypt } from "../crypto/aead.ts";
+import { PrefixTable } from "../lib/prefix_table.ts";
 import { fromHex } from "../lib/hash.ts";
 import { libc } from "./libc.ts";
 import { MAILBOX_BYTES, MailboxReader, MailboxSender } from "./mailbox.ts";
@@ -208,8 +209,8 @@ interface Entry {
   slot: number;
   tunFd: number;
   crypt: PacketCrypt | undefined;
-  v4: FastPrefix[];
-  v6: FastPrefix[];
+  /** The tunnel's routes from this peer's view: true where the prefix is the peer's own. */
+  sources: PrefixTable<boolean>;
   dt: FastDtMatch | undefined;
   pass: Uint8Array;
   shim: FastShimLayout;
@@ -217,27 +218,11 @@ interface Entry {
   hdr: number;
 }
 
-/** Is the address at `pkt[at…]` inside the prefix (`bits` of `network`)? */
-export function inPrefix(p: { network: number[]; bits: number }, pkt: Uint8Array, at: number): boolean {
-  const bits = p.bits, net = p.network;
-  const whole = bits >> 3;
-  for (let i = 0; i < whole; i++) if (pkt[at + i] !== net[i]) return false;
-  const rest = bits & 7;
-  if (rest === 0) return true;
-  const mask = (0xff << (8 - rest)) & 0xff;
-  return ((pkt[at + whole]! ^ net[whole]!) & mask) === 0;
-}
-
-/** Is the longest prefix in `list` matching the address at `pkt[at…]` one of ours? */
-function ours(list: FastPrefix[], pkt: Uint8Array, at: number): boolean {
-  let best = -1, mine = false;
-  for (const p of list) {
-    if (p.bits > best && inPrefix(p, pkt, at)) {
-      best = p.bits;
-      mine = !p.other;
-    }
-  }
-  return mine;
+/** A longest-prefix-match table of `entries` (prefixes as sent in a mailbox command). */
+export function prefixTable<T>(entries: [{ family: 4 | 6; network: number[]; bits: number }, T][]): PrefixTable<T> {
+  const t = new PrefixTable<T>();
+  for (const [p, v] of entries) t.insert({ family: p.family, network: Uint8Array.from(p.network), bits: p.bits }, v);
+  return t;
 }
 
 /** Worker side: the installed flows and the per-datagram work. */
@@ -279,8 +264,7 @@ export class FastRxTable {
         slot: cmd.slot,
         tunFd: s.tunFd,
         crypt: s.cipherNid && s.key ? new PacketCrypt(s.cipherNid, fromHex(s.key)) : undefined,
-        v4: s.sources.filter((p) => p.family === 4),
-        v6: s.sources.filter((p) => p.family === 6),
+        sources: prefixTable(s.sources.map((p) => [p, !p.other])),
         dt: s.dt,
         pass: s.pass ? fromHex(s.pass) : new Uint8Array(0),
         shim: s.shim,
@@ -357,7 +341,10 @@ export class FastRxTable {
     // an ECN mark goes the normal way: the layer's congestion avoidance must see it
     const marked = e.dt !== undefined && d[shim.len + e.dt.ecnAt] !== 0;
     if ((v === 4 || v === 6) && !marked) {
-      const ok = v === 4 ? sdu.length >= 20 && ours(e.v4, sdu, 12) : sdu.length >= 40 && ours(e.v6, sdu, 8);
+      // the source's longest match must be one of the peer's own prefixes
+      const ok = v === 4
+        ? sdu.length >= 20 && e.sources.lookup(sdu.subarray(12, 16)) === true
+        : sdu.length >= 40 && e.sources.lookup(sdu.subarray(8, 24)) === true;
       if (!ok) c[o + C_SPOOF]!++;
       else if (this.#write(e.tunFd, sdu, BigInt(sdu.length)) < 0) c[o + C_WERR]!++;
       else {

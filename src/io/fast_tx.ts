@@ -25,7 +25,8 @@ import { fromHex } from "../lib/hash.ts";
 import { libc } from "./libc.ts";
 import { MAILBOX_BYTES, MailboxReader, MailboxSender } from "./mailbox.ts";
 import { PacketRing } from "./ring.ts";
-import { inPrefix } from "./fast_rx.ts";
+import { prefixTable } from "./fast_rx.ts";
+import { PrefixTable } from "../lib/prefix_table.ts";
 
 /** Flows one device can send on at once. */
 export const FAST_TX_FLOWS = 64;
@@ -191,8 +192,7 @@ export class FastTxTable {
   readonly #ctr: Float64Array;
   readonly #ctl: PacketRing;
   readonly #slots: (Slot | undefined)[] = new Array(FAST_TX_FLOWS);
-  #v4: FastRoute[] = [];
-  #v6: FastRoute[] = [];
+  #routes = new PrefixTable<number>();
   #live = 0;
   readonly #sendto = libc().sendto;
 
@@ -212,10 +212,7 @@ export class FastTxTable {
   poll(): void {
     this.#mb.take((c) => {
       const cmd = c as Command;
-      if (cmd.op === "routes") {
-        this.#v4 = cmd.routes.filter((r) => r.family === 4);
-        this.#v6 = cmd.routes.filter((r) => r.family === 6);
-      } else if (cmd.op === "remove") {
+      if (cmd.op === "routes") this.#routes = prefixTable(cmd.routes.map((r) => [r, r.slot])); else if (cmd.op === "remove") {
         if (this.#slots[cmd.slot]) this.#live--;
         this.#slots[cmd.slot] = undefined;
       } else {
@@ -251,17 +248,8 @@ export class FastTxTable {
    */
   process(pkt: Uint8Array): boolean {
     const v = pkt.length > 0 ? pkt[0]! >> 4 : 0;
-    let list: FastRoute[], at: number;
-    if (v === 4 && pkt.length >= 20) (list = this.#v4, at = 16);
-    else if (v === 6 && pkt.length >= 40) (list = this.#v6, at = 24);
-    else return false;
-    let best = -1, slot = -1;
-    for (const r of list) {
-      if (r.bits > best && inPrefix(r, pkt, at)) {
-        best = r.bits;
-        slot = r.slot;
-      }
-    }
+    const dst = v === 4 && pkt.length >= 20 ? pkt.subarray(16, 20) : v === 6 && pkt.length >= 40 ? pkt.subarray(24, 40) : undefined;
+    const slot = dst ? this.#routes.lookup(dst) ?? -1 : -1;
     const s = slot >= 0 ? this.#slots[slot] : undefined;
     if (!s || pkt.length > s.mtu || pkt.length > MAX_SDU) return false;
     this.#send(slot, s, pkt);
