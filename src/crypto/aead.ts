@@ -188,24 +188,35 @@ export class PacketCrypt {
    * (a view of a shared slab that no other packet overlaps).
    */
   encrypt(plain: Uint8Array): Uint8Array {
-    const ivLen = this.#ivLen, n = plain.length, iv = this.#iv;
+    const out = take(this.overhead + plain.length);
+    this.sealInto(plain, out);
+    return out;
+  }
+
+  /**
+   * Encrypt one packet into `out` (at least {@link PacketCrypt.overhead}
+   * bytes longer than `plain`, not overlapping it): IV ‖ ciphertext ‖ tag.
+   * Returns the bytes written. For a caller that has its own send buffer.
+   */
+  sealInto(plain: Uint8Array, out: Uint8Array): number {
+    const ivLen = this.#ivLen, n = plain.length, iv = this.#iv, len = this.overhead + n;
+    if (out.length < len) throw new RangeError(`Cannot encrypt: ${out.length} bytes of room for ${len}`);
     const { key, phaseBit } = this.rotation.nextTx();
-    const out = take(ivLen + n + this.#tagLen);
     this.#fillIv(iv, ivLen);
     iv[0] = (iv[0]! & 0x7f) | (phaseBit << 7);
     for (let i = 0; i < ivLen; i++) out[i] = iv[i]!;
     const k = this.#keyBytes(key);
+    const tagAt = ivLen + n;
     if (this.#evp) {
-      const tagAt = ivLen + n;
-      const ok = this.#evp.seal(k, iv, plain, out.subarray(ivLen, tagAt), out.subarray(tagAt));
+      const ok = this.#evp.seal(k, iv, plain, out.subarray(ivLen, tagAt), out.subarray(tagAt, len));
       if (!ok) throw new OuroError(Errno.ECRYPT, `Cannot encrypt: libcrypto ${this.#name} failed`);
-      return out;
+      return len;
     }
     const c = newCipher(this.#name, k, iv, this.#opts);
     out.set(c.update(plain), ivLen);
     c.final(); // stream modes: nothing left over
-    if (this.#aead) out.set(c.getAuthTag(), ivLen + n);
-    return out;
+    if (this.#aead) out.set(c.getAuthTag(), tagAt);
+    return len;
   }
 
   /**

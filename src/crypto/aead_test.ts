@@ -223,3 +223,16 @@ Deno.test("aead: libcrypto and node:crypto backends make and open each other's p
     assertBytes(fast.decrypt(slow.encrypt(PT))!, PT, `${nid} after a failure`);
   }
 });
+
+Deno.test("aead: sealInto writes IV ‖ ciphertext ‖ tag into the caller's buffer, or refuses a short one", () => {
+  for (const backend of [undefined, "node:crypto"] as const) {
+    const a = new PacketCrypt(901, KEY, undefined, backend), b = new PacketCrypt(901, KEY);
+    const buf = new Uint8Array(200).fill(0xee);
+    const n = a.sealInto(PT, buf.subarray(10));
+    assertEquals(n, PT.length + a.overhead);
+    assertEquals(buf[9], 0xee, "nothing before the buffer given");
+    assertEquals(buf[10 + n], 0xee, "nothing after the packet");
+    assertBytes(b.decrypt(buf.subarray(10, 10 + n))!, PT);
+    assertThrows(() => a.sealInto(PT, new Uint8Array(PT.length + a.overhead - 1)), RangeError);
+  }
+});

@@ -260,11 +260,12 @@ export class FastTxTable {
     const c = this.#ctr, o = slot * FIELDS;
     let n: number;
     try {
-      const wire = s.crypt ? s.crypt.encrypt(sdu) : sdu;
-      s.buf.set(wire, s.hdr); // fits: SDUs ≤ MAX_SDU, sealing adds ≤ 32 bytes
-      n = s.hdr + wire.length;
+      // sealed straight into the send buffer (fits: SDUs ≤ MAX_SDU, sealing adds ≤ 32 bytes)
+      const body = s.buf.subarray(s.hdr);
+      const len = s.crypt ? s.crypt.sealInto(sdu, body) : (body.set(sdu), sdu.length);
+      n = s.hdr + len;
       if (s.lenAt >= 0) {
-        const v = wire.length + s.lenAdd;
+        const v = len + s.lenAdd;
         s.buf[s.lenAt] = v >> 8;
         s.buf[s.lenAt + 1] = v & 0xff;
       }
