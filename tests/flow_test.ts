@@ -3,7 +3,7 @@
  * socket: allocation, acceptance, data, deallocation, events, back-pressure.
  */
 import { fastestAead } from "../src/crypto/evp.ts";
-import { libc } from "../src/io/libc.ts";
+import { addressOf, cString, libc } from "../src/io/libc.ts";
 import { fromHex } from "../src/lib/hash.ts";
 import { assert, assertBytes, assertEquals, assertRejects, assertThrows } from "./util/assert.ts";
 import { Irmd } from "../src/irmd/daemon.ts";
@@ -428,7 +428,7 @@ Deno.test("flow: the fast path takes only a TUN device, from a process that prov
   const dirs = [await Deno.makeTempDir({ prefix: "ouro-fast-a-" }), await Deno.makeTempDir({ prefix: "ouro-fast-b-" })];
   const [a, b] = [await Irmd.start({ rundir: dirs[0]! }), await Irmd.start({ rundir: dirs[1]! })];
   const file = await Deno.makeTempFile();
-  const fd = libc().open(new TextEncoder().encode(file + "\0"), 0);
+  const fd = libc().open(cString(file), 0);
   try {
     const conf = (me: number, peer: number) =>
       `[udp4."udp.${me}"]\nbootstrap = "wan"\nip = "127.0.0.1"\nport = ${port + me}\npeers = "srv.b=127.0.0.1:${port + peer}"\n`;
@@ -444,7 +444,7 @@ Deno.test("flow: the fast path takes only a TUN device, from a process that prov
     const fast = async (tunFd: number, hold = true) => {
       const nonce = fromHex((await client.request({ op: "flow.fast.nonce" })).nonce as string);
       const held = hold ? nonce : new Uint8Array(16);
-      const proof = String(Deno.UnsafePointer.value(Deno.UnsafePointer.of(held)));
+      const proof = String(addressOf(held));
       const p = client.request({ op: "flow.fast", flowId: cf.fd, tunFd, cipherNid: 0, sources: [], proof });
       return await p.finally(() => held.fill(0));
     };

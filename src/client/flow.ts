@@ -4,6 +4,7 @@
  */
 import type { FastPrefix, FastRxCounters } from "../io/fast_rx.ts";
 import { borrowFd } from "../io/pidfd.ts";
+import { addressOf } from "../io/libc.ts";
 import { MAX_SDU } from "../lib/ctl.ts";
 import { Errno, OuroError } from "../lib/errors.ts";
 import { HIGH_WATER_BYTES, LOW_WATER_BYTES } from "../lib/framed.ts";
@@ -348,7 +349,7 @@ export class Flow {
         key: this.#cryptKey,
         sources,
         pass: this.#crypt ? toHex(this.#passToken) : undefined,
-        proof: String(Deno.UnsafePointer.value(Deno.UnsafePointer.of(nonce))),
+        proof: String(addressOf(nonce)),
       });
       nonce.fill(0);
       // from here on the IRMd receives for us; sending needs its socket, which

@@ -19,6 +19,8 @@
  * @module
  */
 
+import { cString } from "../io/libc.ts";
+
 const SYMBOLS = {
   EVP_get_cipherbyname: { parameters: ["buffer"], result: "pointer" },
   EVP_CIPHER_CTX_new: { parameters: [], result: "pointer" },
@@ -125,7 +127,7 @@ export class EvpCipher {
   static open(name: string, ivLen: number, tagLen: number): EvpCipher | undefined {
     const s = library();
     if (!s) return undefined;
-    const cipher = s.EVP_get_cipherbyname(new TextEncoder().encode(name + "\0"));
+    const cipher = s.EVP_get_cipherbyname(cString(name));
     if (!cipher) return undefined;
     const enc = s.EVP_CIPHER_CTX_new(), dec = s.EVP_CIPHER_CTX_new();
     const free = () => {

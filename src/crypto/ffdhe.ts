@@ -13,6 +13,7 @@
  * @module
  */
 import { openLibcrypto } from "./evp.ts";
+import { addressOf, cString } from "../io/libc.ts";
 
 const SYMBOLS = {
   EVP_PKEY_CTX_new_from_name: { parameters: ["pointer", "buffer", "pointer"], result: "pointer" },
@@ -49,7 +50,6 @@ export function ffdheAvailable(): boolean {
   return c() !== null;
 }
 
-const cstr = (s: string) => new TextEncoder().encode(s + "\0");
 const freeKey = new FinalizationRegistry<Deno.PointerObject>((p) => lib?.EVP_PKEY_free(p));
 
 /** An ephemeral FFDHE key pair; the private half stays in libcrypto. */
@@ -79,7 +79,7 @@ function spkiOf(s: Lib, pkey: Deno.PointerObject): Uint8Array | undefined {
   const n = s.i2d_PUBKEY(pkey, null);
   if (n <= 0) return undefined;
   const der = new Uint8Array(n);
-  const pp = new BigUint64Array([BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(der)))]);
+  const pp = new BigUint64Array([addressOf(der)]);
   return s.i2d_PUBKEY(pkey, new Uint8Array(pp.buffer)) === n ? der : undefined;
 }
 
@@ -87,12 +87,12 @@ function spkiOf(s: Lib, pkey: Deno.PointerObject): Uint8Array | undefined {
 export function ffdheGenerate(group: FfdheGroup): FfdheKey {
   const s = c();
   if (!s) throw new Error("FFDHE needs the system's libcrypto");
-  const ctx = s.EVP_PKEY_CTX_new_from_name(null, cstr("DH"), null);
+  const ctx = s.EVP_PKEY_CTX_new_from_name(null, cString("DH"), null);
   if (!ctx) throw new Error("libcrypto has no DH");
   try {
     const out = new BigUint64Array(1);
     if (
-      s.EVP_PKEY_keygen_init(ctx) !== 1 || s.EVP_PKEY_CTX_set_group_name(ctx, cstr(group)) !== 1 ||
+      s.EVP_PKEY_keygen_init(ctx) !== 1 || s.EVP_PKEY_CTX_set_group_name(ctx, cString(group)) !== 1 ||
       s.EVP_PKEY_generate(ctx, new Uint8Array(out.buffer)) !== 1
     ) throw new Error(`libcrypto could not generate a ${group} key`);
     const pkey = pointerIn(out)!;
@@ -110,7 +110,7 @@ export function ffdheGenerate(group: FfdheGroup): FfdheKey {
 /** Parse a DER public key; null if it is not one libcrypto reads. */
 function parse(s: Lib, der: Uint8Array): Deno.PointerObject | null {
   if (der.length === 0 || der.length > 16384) return null;
-  const pp = new BigUint64Array([BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(der)))]);
+  const pp = new BigUint64Array([addressOf(der)]);
   return s.d2i_PUBKEY(null, new Uint8Array(pp.buffer), BigInt(der.length));
 }
 
@@ -120,7 +120,7 @@ export function ffdheGroupOf(der: Uint8Array): FfdheGroup | undefined {
   const pkey = s && parse(s, der);
   if (!s || !pkey) return undefined;
   try {
-    if (s.EVP_PKEY_is_a(pkey, cstr("DH")) !== 1) return undefined;
+    if (s.EVP_PKEY_is_a(pkey, cString("DH")) !== 1) return undefined;
     const name = new Uint8Array(64), len = new BigUint64Array(1);
     if (s.EVP_PKEY_get_group_name(pkey, name, 64n, new Uint8Array(len.buffer)) !== 1) return undefined;
     const g = new TextDecoder().decode(name.subarray(0, Number(len[0]))) as FfdheGroup;

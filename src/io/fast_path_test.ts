@@ -5,7 +5,7 @@ import { PacketCrypt } from "../crypto/aead.ts";
 import { toHex } from "../lib/hash.ts";
 import { FastRxControl, fastRxShared, FastRxTable, UDP_SHIM } from "./fast_rx.ts";
 import { FastTxControl, fastTxShared, FastTxTable } from "./fast_tx.ts";
-import { AF_INET, libc, SOCK_DGRAM, SOCK_NONBLOCK } from "./libc.ts";
+import { AF_INET, cString, libc, SOCK_DGRAM, SOCK_NONBLOCK } from "./libc.ts";
 import { encodeSockaddr } from "./sockaddr.ts";
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i * 3);
@@ -43,7 +43,7 @@ async function withDevice(
   fn: (d: { fd: number; path: string; table: FastRxTable; ctl: FastRxControl }) => Promise<void>,
 ): Promise<void> {
   const path = await Deno.makeTempFile();
-  const fd = libc().open(new TextEncoder().encode(path + "\0"), O_WRONLY | O_APPEND | O_CREAT);
+  const fd = libc().open(cString(path), O_WRONLY | O_APPEND | O_CREAT);
   assert(fd >= 0);
   try {
     const shared = fastRxShared();
@@ -56,7 +56,7 @@ async function withDevice(
 
 Deno.test("fast rx: decrypts, checks sources by longest match, writes IP to the device, passes control in clear", async () => {
   const path = await Deno.makeTempFile();
-  const fd = libc().open(new TextEncoder().encode(path + "\0"), O_WRONLY | O_APPEND | O_CREAT);
+  const fd = libc().open(cString(path), O_WRONLY | O_APPEND | O_CREAT);
   assert(fd >= 0);
   try {
     const shared = fastRxShared();

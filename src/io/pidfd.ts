@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { IoError, libc, throwErrno } from "./libc.ts";
+import { addressOf, IoError, libc, throwErrno } from "./libc.ts";
 
 const SYS_PIDFD_OPEN = 434n, SYS_PIDFD_GETFD = 438n;
 
@@ -43,7 +43,7 @@ export function borrowFd(pid: number, fd: number): number {
  */
 export function readProcessMemory(pid: number, addr: bigint, n: number): Uint8Array {
   const out = new Uint8Array(n);
-  const local = new BigUint64Array([BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(out))), BigInt(n)]);
+  const local = new BigUint64Array([addressOf(out), BigInt(n)]);
   const remote = new BigUint64Array([addr, BigInt(n)]);
   const got = Number(
     libc().process_vm_readv(pid, new Uint8Array(local.buffer), 1n, new Uint8Array(remote.buffer), 1n, 0n),
