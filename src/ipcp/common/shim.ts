@@ -8,6 +8,7 @@ import { Errno, OuroError } from "../../lib/errors.ts";
 import type { LayerInfo } from "../types.ts";
 import type { FastRxCounters, FastRxSpec } from "../../io/fast_rx.ts";
 import type { FastRxFds } from "./fast.ts";
+import { libc } from "../../io/libc.ts";
 
 /** Base of the shim IPCPs: the operations they refuse, and their fast receive paths. */
 export abstract class ShimIpcp {
@@ -34,6 +35,19 @@ export abstract class ShimIpcp {
   /** Stop the fast receive path of flow `flowId` (if any) and close its device fd. */
   fastRemove(flowId: number): void {
     this.fast.remove(flowId);
+  }
+
+  /**
+   * Stop the packet I/O with `close` (its Worker stops writing to devices
+   * there), and only then close the fast flows' device fds.
+   */
+  protected async stopIo(close: () => Promise<void>): Promise<void> {
+    const fds = this.fast.takeAll();
+    try {
+      await close();
+    } finally {
+      for (const fd of fds) libc().close(fd);
+    }
   }
 
   /** Refused: shims only bootstrap. */

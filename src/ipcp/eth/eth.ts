@@ -25,7 +25,6 @@
  * @module
  */
 import { FastRxFds, type FastShim, type FastShimInfo } from "../common/fast.ts";
-import { libc } from "../../io/libc.ts";
 import { ShimIpcp } from "../common/shim.ts";
 import { DecodeError, Errno, OuroError } from "../../lib/errors.ts";
 import { bytesEqual, HashAlgo, hashLen, shortHash } from "../../lib/hash.ts";
@@ -542,13 +541,12 @@ export class EthIpcp extends ShimIpcp implements Ipcp, FastShim {
     this.state = "SHUTDOWN";
     this.#names.close();
     this.#flows?.clear();
-    const fastFds = this.fast.takeAll();
     const link = this.#link;
-    if (link) {
+    await this.stopIo(async () => {
+      if (!link) return;
       await link.close();
       await this.#rxLoop?.catch(() => {});
-    }
-    for (const fd of fastFds) libc().close(fd);
+    });
     await this.#tx?.drained();
   }
 }

@@ -31,7 +31,6 @@ import { UdpSocket } from "../../io/udp.ts";
 import { encodeSockaddr, type IpEndpoint } from "../../io/sockaddr.ts";
 import { UDP_SHIM } from "../../io/fast_rx.ts";
 import { FastRxFds, type FastShim, type FastShimInfo } from "../common/fast.ts";
-import { libc } from "../../io/libc.ts";
 import {
   type BootstrapConf,
   type Ipcp,
@@ -611,14 +610,13 @@ export class UdpIpcp extends ShimIpcp implements Ipcp, FastShim {
     this.state = "SHUTDOWN";
     for (const f of this.#flows.values()) this.#stopResend(f);
     this.#flows.clear();
-    const fastFds = this.fast.takeAll();
     this.#reqs.clear();
     const sock = this.#sock;
-    if (sock) {
+    await this.stopIo(async () => {
+      if (!sock) return;
       await sock.close();
       await this.#rxLoop?.catch(() => {});
-    }
-    for (const fd of fastFds) libc().close(fd);
+    });
     await this.#tx?.idle();
   }
 }
