@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Link } from "./peer.ts";
+import type { Link, PeerCounters } from "./peer.ts";
 
 /** One flow of a peer. */
 export interface FlowStatus {
@@ -40,31 +40,14 @@ export interface FlowStatus {
   fastSend: boolean;
 }
 
-/** One peer. */
-export interface PeerStatus {
+/** One peer: its configuration, state and {@link PeerCounters}. */
+export interface PeerStatus extends PeerCounters {
   name: string;
   allowedIps: string[];
   connect: string;
   /** `up`, `connecting`, `retrying` (back-off after a failure) or `idle` (no flow, none wanted). */
   state: string;
   rttMs?: number;
-  rxPackets: number;
-  rxBytes: number;
-  txPackets: number;
-  txBytes: number;
-  dropNoFlow: number;
-  dropSpoofed: number;
-  dropTooBig: number;
-  dropDevice: number;
-  dropMalformed: number;
-  /** Dropped on the fast path (socket full on send, failed authentication on receive). */
-  dropFast: number;
-  icmpTooBig: number;
-  fragmented: number;
-  /** ms since epoch, 0 = never. */
-  lastRxAt: number;
-  lastTxAt: number;
-  lastHandshakeAt: number;
   lastError?: string;
   flows: FlowStatus[];
 }
