@@ -322,10 +322,8 @@ export class FastRxTable {
     if (shim.lenAt !== undefined) {
       // an Ethernet frame may be padded: its header says where the payload ends
       end = shim.len + ((d[shim.lenAt]! << 8) | d[shim.lenAt + 1]!) - (shim.lenSub ?? 0);
-      if (end < hdr || end > d.length) {
-        c[o + C_CRYPTO]!++;
-        return -1;
-      }
+      // a malformed frame: the shim's own decoder rejects and counts it
+      if (end < hdr || end > d.length) return d.length;
     }
     let sdu = d.subarray(hdr, end), clearText = false;
     if (e.crypt) {
