@@ -123,8 +123,8 @@ export interface FastRxCounters {
 
 /** Flows one Worker can serve at once. */
 export const FAST_RX_FLOWS = 64;
-const FIELDS = 8; // flow id + the 7 counters
-const C_EID = 0, C_PKTS = 1, C_BYTES = 2, C_SPOOF = 3, C_CRYPTO = 4, C_WERR = 5, C_PASS = 6, C_LAST = 7;
+const FIELDS = 7; // the counters of one slot
+const C_PKTS = 0, C_BYTES = 1, C_SPOOF = 2, C_CRYPTO = 3, C_WERR = 4, C_PASS = 5, C_LAST = 6;
 
 /** The shared memory of one Worker's fast path. */
 export interface FastRxShared {
@@ -154,11 +154,6 @@ export class FastRxControl {
     this.#ctr = new Float64Array(shared.counters);
   }
 
-  /** Installed flows. */
-  get size(): number {
-    return this.#slots.size;
-  }
-
   /**
    * Serve flow `spec.id` in the Worker from now on (replacing an earlier
    * entry). Resolves once the Worker applied it.
@@ -173,14 +168,13 @@ export class FastRxControl {
       this.#slots.set(spec.id, slot);
     }
     this.#ctr.fill(0, slot * FIELDS, (slot + 1) * FIELDS);
-    this.#ctr[slot * FIELDS + C_EID] = spec.id;
-    return this.#post({ op: "install", slot, spec });
+    return this.#mb.post({ op: "install", slot, spec } satisfies Command);
   }
 
   /** Stop serving flow `id`; resolves once the Worker no longer touches its fd. */
   remove(id: number): Promise<void> {
     if (!this.#slots.delete(id)) return Promise.resolve();
-    return this.#post({ op: "remove", id });
+    return this.#mb.post({ op: "remove", id } satisfies Command);
   }
 
   /** Counters of flow `id`, or undefined if not installed. */
@@ -197,10 +191,6 @@ export class FastRxControl {
       passed: c[o + C_PASS]!,
       lastRxMs: c[o + C_LAST]!,
     };
-  }
-
-  #post(cmd: Command): Promise<void> {
-    return this.#mb.post(cmd);
   }
 }
 

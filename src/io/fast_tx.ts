@@ -112,6 +112,7 @@ export class FastTxControl {
   readonly #wake: () => void;
   readonly #fds = new Map<number, number>(); // slot → borrowed socket fd
   readonly #meta = new Uint8Array(4);
+  readonly #metaView = new DataView(this.#meta.buffer);
 
   /** Control of the Worker sharing `shared`; `wake` rings its doorbell. */
   constructor(shared: FastTxShared, wake: () => void) {
@@ -119,12 +120,6 @@ export class FastTxControl {
     this.#ctr = new Float64Array(shared.counters);
     this.#ctl = PacketRing.from(shared.ctl);
     this.#wake = wake;
-  }
-
-  /** A free slot, or undefined. */
-  freeSlot(): number | undefined {
-    for (let i = 0; i < FAST_TX_FLOWS; i++) if (!this.#fds.has(i)) return i;
-    return undefined;
   }
 
   /** Send on `spec.slot` from now on (takes ownership of `spec.fd`). */
@@ -162,7 +157,7 @@ export class FastTxControl {
   /** Queue one SDU (a control message) on `slot`; false if the queue is full. */
   send(slot: number, sdu: Uint8Array): boolean {
     if (!this.#fds.has(slot) || sdu.length > MAX_SDU) return false;
-    new DataView(this.#meta.buffer).setUint32(0, slot, true);
+    this.#metaView.setUint32(0, slot, true);
     if (!this.#ctl.push(sdu, this.#meta)) return false;
     this.#wake();
     return true;
