@@ -11,6 +11,7 @@ import { hashName, shortHash, toHex } from "../lib/hash.ts";
 import type { Logger } from "../lib/log.ts";
 import { qosNp1, type QosSpec } from "../lib/qos.ts";
 import { type Ipcp, IpcpType } from "../ipcp/types.ts";
+import type { FastShim } from "../ipcp/common/fast.ts";
 import { IdBitmap, type Registry, SYS_MAX_FLOWS } from "./registry.ts";
 import type { FlowCrypto, OapAgent } from "./security.ts";
 import type { EncConf } from "../crypto/enc_conf.ts";
@@ -61,7 +62,7 @@ export interface FlowRec {
   drops: number;
   pending?: { resolve: (v: { response: number; mpl: number; data: Uint8Array }) => void };
   /** The udp IPCP whose I/O Worker receives this flow's packets (fast path). */
-  fast?: { fastCounters(id: number): unknown; fastRemove(id: number): void };
+  fast?: FastShim;
   /** Called once when the flow is forgotten (a fast path lets go of its device). */
   onFree?: () => void;
 }

@@ -12,14 +12,8 @@ import { type BootstrapConf, type IpcpInfo, isIpcpType } from "../ipcp/types.ts"
 import type { AppConn } from "./appconn.ts";
 import type { Irmd } from "./daemon.ts";
 import { checkName, type LbPolicy } from "./registry.ts";
-import { int, obj, optInt, optStr, prefixArray, str, strArray } from "./validate.ts";
-import { UdpIpcp } from "../ipcp/udp/udp.ts";
-import { UnicastIpcp } from "../ipcp/unicast/unicast.ts";
-import { EthIpcp } from "../ipcp/eth/eth.ts";
-import type { FastShim } from "../ipcp/common/fast.ts";
-import { borrowFd, readProcessMemory } from "../io/pidfd.ts";
-import { isTunFd } from "../../bridges/linux/tun.ts";
-import { libc } from "../io/libc.ts";
+import { int, obj, optInt, optStr, str, strArray } from "./validate.ts";
+import { takeFastPath } from "./fast.ts";
 import { OURO_VERSION } from "./version.ts";
 import { parseEncConf } from "../crypto/enc_conf.ts";
 import { IPCP_PID_BASE, n1Flows } from "./n1.ts";
@@ -49,10 +43,6 @@ function grantReply(g: FlowGrant): Msg {
 
 function needHello(app: AppConn): void {
   if (!app.ready) throw new OuroError(Errno.EPERM, "Bad request: say hello first");
-}
-
-function isFastShim(i: unknown): i is FastShim {
-  return i instanceof UdpIpcp || i instanceof EthIpcp;
 }
 
 const OPS: Record<string, Handler> = {
@@ -287,132 +277,16 @@ const OPS: Record<string, Handler> = {
     needHello(app);
     d.broker.dealloc(app, int(m, "flowId", 1, 0xffffffff));
   },
-  /**
-   * Fast path of a tunnel's flow on a shim layer (udp, eth) or a unicast
-   * layer on one: the IRMd borrows the app's TUN fd and has the shim's I/O
-   * Worker write the flow's received IP packets there; the app gets the
-   * socket fd, peer address and header to send without the IRMd (it
-   * borrows the fd itself).
-   */
-  /** A fresh random value for the next `flow.fast` (see there). */
+  /** A fresh random value for the next `flow.fast` (the proof of the app's pid, see `fast.ts`). */
   "flow.fast.nonce"(_d, app) {
     needHello(app);
     app.fastNonce = crypto.getRandomValues(new Uint8Array(16));
     return { nonce: toHex(app.fastNonce) };
   },
-  async "flow.fast"(d, app, m) {
+  /** Fast path of a tunnel's flow: see `fast.ts`. */
+  "flow.fast"(d, app, m) {
     needHello(app);
-    // the request first, whole: then the flow
-    const flowId = int(m, "flowId", 1, 0xffffffff);
-    const cipherNid = int(m, "cipherNid", 0, 0xffff);
-    const key = optStr(m, "key");
-    if (cipherNid !== 0 && !/^[0-9a-f]{64}$/.test(key ?? "")) {
-      throw new OuroError(Errno.EINVAL, "Bad request: key must be 64 hex digits");
-    }
-    const sources = prefixArray(m, "sources");
-    const appFd = int(m, "tunFd", 0, 0x7fffffff);
-    const pass = optStr(m, "pass");
-    if (pass !== undefined && !/^[0-9a-f]{32}$/.test(pass)) {
-      throw new OuroError(Errno.EINVAL, "Bad request: pass must be 32 hex digits");
-    }
-    const f = d.broker.flows.get(flowId);
-    if (!f || f.owner !== app || f.state !== "ALLOCATED") {
-      throw new OuroError(Errno.ENOTALLOC, `Cannot take a fast path: flow ${flowId} is not allocated to this process`);
-    }
-    const ipcp = f.ipcp;
-    // over a unicast layer: the N−1 flow of the next hop must be on a shim (udp, eth)
-    const uni = ipcp instanceof UnicastIpcp ? ipcp.fastInfo(flowId) : undefined;
-    const below = ipcp instanceof UnicastIpcp ? uni && d.broker.flows.get(uni.fd)?.ipcp : ipcp;
-    const low = isFastShim(below) ? below : undefined;
-    if (!low || (ipcp instanceof UnicastIpcp && !uni)) {
-      const why = ipcp instanceof UnicastIpcp
-        ? uni ? "its next hop is not on a udp or Ethernet layer" : "it has no route"
-        : "it is not on a udp, Ethernet or unicast layer";
-      throw new OuroError(Errno.ENOTSUP, `Cannot take a fast path for flow ${flowId}: ${why}`);
-    }
-    const send = low.fastSendInfo(uni ? uni.fd : flowId);
-    // The pid in hello is only a claim: the process proves it by holding the
-    // nonce we gave it at the address it names (nobody else can put it there),
-    // before we borrow a device of that process.
-    const nonce = app.fastNonce;
-    app.fastNonce = undefined;
-    const proof = optStr(m, "proof");
-    if (!nonce || proof === undefined || !/^[0-9]{1,20}$/.test(proof)) {
-      throw new OuroError(Errno.EPERM, "Cannot take a fast path: ask flow.fast.nonce first and give its address as proof");
-    }
-    let shown: Uint8Array;
-    try {
-      shown = readProcessMemory(app.pid, BigInt(proof), nonce.length);
-    } catch (e) {
-      throw new OuroError(Errno.EPERM, `Cannot take a fast path: ${(e as Error).message}`);
-    }
-    if (toHex(shown) !== toHex(nonce)) {
-      throw new OuroError(Errno.EPERM, `Cannot take a fast path: this connection is not process ${app.pid}`);
-    }
-    let tunFd: number;
-    try {
-      tunFd = borrowFd(app.pid, appFd);
-    } catch (e) {
-      throw new OuroError(Errno.EPERM, `Cannot take a fast path: ${(e as Error).message}`);
-    }
-    if (!isTunFd(tunFd)) {
-      libc().close(tunFd);
-      throw new OuroError(Errno.EINVAL, "Cannot take a fast path: tunFd is not a TUN device");
-    }
-    const header = new Uint8Array(send.header.length + (uni?.pci.length ?? 0));
-    header.set(send.header);
-    if (uni) {
-      header.set(uni.pci, send.header.length);
-      await low.fastInstall({
-        id: flowId,
-        shim: send.shim,
-        // DT packets for us may come in on any of the unicast IPCP's N−1 flows there
-        keys: uni.dtFds.flatMap((fd) => {
-          if (d.broker.flows.get(fd)?.ipcp !== low) return [];
-          try {
-            return [low.fastSendInfo(fd).key];
-          } catch {
-            return []; // not allocated yet: its packets take the normal way
-          }
-        }),
-        dt: {
-          len: uni.off.len,
-          match: [{ at: 0, bytes: [...uni.self] }, { at: uni.off.eid, bytes: [...uni.eidBytes] }],
-          ecnAt: uni.off.ecn,
-        },
-        tunFd,
-        cipherNid,
-        key,
-        pass,
-        sources,
-      });
-    } else {
-      await low.fastInstall({ id: flowId, shim: send.shim, keys: [send.key], tunFd, cipherNid, key, pass, sources });
-    }
-    f.fast = low;
-    f.onFree = () => low.fastRemove(flowId);
-    const hop = uni && d.broker.flows.get(uni.fd);
-    if (hop) {
-      // the sender's next hop is fixed in its header: when that N−1 flow ends,
-      // end this flow too so the app allocates a new one on the new route
-      const before = hop.onFree;
-      hop.onFree = () => {
-        before?.();
-        const rec = d.broker.flows.get(flowId);
-        if (rec !== f) return;
-        rec.ipcp?.flowDealloc(flowId);
-        d.broker.flowDeallocated(flowId);
-      };
-    }
-    return {
-      pid: Deno.pid,
-      fd: send.fd,
-      dst: toHex(send.dst),
-      header: toHex(header),
-      // a length field in the shim header counts the DT PCI too
-      lenAt: send.lenAt,
-      lenAdd: send.lenAt === undefined ? undefined : (send.lenAdd ?? 0) + (uni?.pci.length ?? 0),
-    };
+    return takeFastPath(d, app, m);
   },
   "flow.fast.stats"(d, app, m) {
     needHello(app);
