@@ -8,6 +8,7 @@ import { benchEth, benchUdp } from "./net.ts";
 import { benchScale } from "./scale.ts";
 import { benchTrust } from "./trust.ts";
 import { benchVpn } from "./vpn.ts";
+import { benchWake } from "./wake.ts";
 
 const SECTIONS: Record<string, (quick: boolean) => Promise<void>> = {
   local: benchLocal,
@@ -16,6 +17,7 @@ const SECTIONS: Record<string, (quick: boolean) => Promise<void>> = {
   scale: benchScale,
   trust: benchTrust,
   vpn: benchVpn,
+  wake: benchWake,
 };
 
 const quick = Deno.args.includes("--quick");
