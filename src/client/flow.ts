@@ -122,7 +122,7 @@ export class Flow {
   readonly #stats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxBadCrypto: 0 };
   /** Per-packet encryption agreed by OAP, if any. */
   readonly #crypt: PacketCrypt | undefined;
-  readonly #cryptNid: number;
+  /** The OAP key (hex), handed to a fast path's Workers. */
   readonly #cryptKey: string | undefined;
   /** On the fast path (see {@link Flow.fastPath}): the IRMd may pass SDUs it decrypted. */
   #fast = false;
@@ -170,7 +170,6 @@ export class Flow {
     if (crypto && crypto.cipherNid !== 0 && crypto.key) {
       this.#crypt = new PacketCrypt(crypto.cipherNid, fromHex(crypto.key));
     }
-    this.#cryptNid = this.#crypt ? crypto!.cipherNid : 0;
     this.#cryptKey = this.#crypt ? crypto!.key : undefined;
     this.#frct = FrctDriver.forQos(qos, mpl, {
       transmit: (pkt) => this.#send(pkt),
@@ -328,8 +327,8 @@ export class Flow {
    * longest match in `sources` is not marked `other`) straight to the TUN
    * device `tunFd`, and passes other SDUs here already decrypted. Returns
    * how to send without the IRMd: a borrowed duplicate of the layer's
-   * socket (the caller owns and closes it), the peer's sockaddr and eid,
-   * and the flow's cipher and key; from then on every SDU of the flow must
+   * socket (the caller owns and closes it), the peer's sockaddr, the header
+   * to put in front, and the flow's cipher and key; from then on every SDU of the flow must
    * go that way, sealed by one context. Without ptrace rights over the
    * IRMd the socket cannot be borrowed (`fd` -1): receiving is fast all the
    * same, and sends keep going through the IRMd.
@@ -345,7 +344,7 @@ export class Flow {
         op: "flow.fast",
         flowId: this.fd,
         tunFd,
-        cipherNid: this.#cryptNid,
+        cipherNid: this.#crypt?.cipher.nid ?? 0,
         key: this.#cryptKey,
         sources,
         pass: this.#crypt ? toHex(this.#passToken) : undefined,
@@ -367,7 +366,7 @@ export class Flow {
         header: fromHex(r.header as string),
         lenAt: r.lenAt as number | undefined,
         lenAdd: r.lenAdd as number | undefined,
-        cipherNid: this.#cryptNid,
+        cipherNid: this.#crypt?.cipher.nid ?? 0,
         key: this.#cryptKey,
       };
     } catch (e) {
