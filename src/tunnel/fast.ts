@@ -83,7 +83,7 @@ export class FastPaths {
       peer.counters.txBytes += tx.bytes - f.tx.bytes;
       link.txBytes += tx.bytes - f.tx.bytes;
       if (tx.packets > f.tx.packets) peer.counters.lastTxAt = Math.max(peer.counters.lastTxAt, tx.lastTxMs);
-      f.tx = { packets: tx.packets, bytes: tx.bytes, errors: tx.errors };
+      f.tx = tx;
     }
     const c = await link.flow.fastRxStats?.();
     const was = link.fast?.rx;
@@ -94,7 +94,7 @@ export class FastPaths {
     peer.counters.dropFast += c.badCrypto - was.badCrypto;
     link.rxBytes += c.bytes - was.bytes;
     if (c.lastRxMs > was.lastRxMs) peer.counters.lastRxAt = Math.max(peer.counters.lastRxAt, c.lastRxMs);
-    link.fast!.rx = { packets: c.packets, bytes: c.bytes, spoofed: c.spoofed, badCrypto: c.badCrypto, lastRxMs: c.lastRxMs };
+    link.fast!.rx = c;
   }
 
   /** Put `link` on the fast path: received packets and sends bypass the IRMd and this thread. */
@@ -113,8 +113,8 @@ export class FastPaths {
     }
     // the IRMd receives for us from now on; we send ourselves when we could borrow its socket
     const fresh = {
-      rx: { packets: 0, bytes: 0, spoofed: 0, badCrypto: 0, lastRxMs: 0 },
-      tx: { packets: 0, bytes: 0, errors: 0 },
+      rx: { packets: 0, bytes: 0, spoofed: 0, badCrypto: 0, writeErrors: 0, passed: 0, lastRxMs: 0 },
+      tx: { packets: 0, bytes: 0, errors: 0, lastTxMs: 0 },
     };
     if (info.fd < 0) {
       this.#slots.delete(slot);

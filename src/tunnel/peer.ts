@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { FastRxCounters } from "../io/fast_rx.ts";
+import type { FastTxCounters } from "../io/fast_tx.ts";
 import { qosByName, type QosSpec } from "../lib/qos.ts";
 import type { PeerConfig, TrafficClass } from "./config.ts";
 import { type FlowKey, flowKey } from "./ippacket.ts";
@@ -74,8 +76,8 @@ export interface Link {
   /** On the fast path: the device Worker's send slot (-1: sends go through the IRMd), and the counters as last seen. */
   fast?: {
     slot: number;
-    rx: { packets: number; bytes: number; spoofed: number; badCrypto: number; lastRxMs: number };
-    tx: { packets: number; bytes: number; errors: number };
+    rx: FastRxCounters;
+    tx: FastTxCounters;
   };
 }
 
