@@ -95,12 +95,17 @@ export function spawn(args: string[], opts: { netns?: string; env?: Record<strin
 export class TestDaemon {
   private constructor(readonly rundir: string, readonly proc: Proc, readonly netns?: string) {}
 
-  /** Start `ouro irmd` on a fresh temporary run directory. */
+  /**
+   * Start `ouro irmd` on a fresh temporary run directory. With `--config`,
+   * wait until the file is applied (its bootstraps and enrollments done):
+   * the daemon serves its socket from the start, before that.
+   */
   static async start(opts: { args?: string[]; netns?: string; rundir?: string } = {}): Promise<TestDaemon> {
     const rundir = opts.rundir ?? await Deno.makeTempDir({ prefix: "ouro-test-" });
     const proc = spawn(["irmd", "--rundir", rundir, ...(opts.args ?? [])], { netns: opts.netns });
     const d = new TestDaemon(rundir, proc, opts.netns);
     await proc.waitFor(/daemon started/, 15000, "stderr");
+    if (opts.args?.includes("--config")) await proc.waitFor(/Applied \d+ steps from/, 30000, "stderr");
     return d;
   }
 
